@@ -1,0 +1,56 @@
+# The virtual shift marketplace. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+UV_VERSION := 0.13.9
+TOOLS := .cache/tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+PY := $(VENV)/bin/python
+INFRA := $(PY) -m vsm_infra
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
+
+.PHONY: help install infra-up infra-down infra-status up down test unit lint bench
+
+help: ## List the targets with one line each
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
+		awk 'BEGIN {FS = ":.*?## "}; {printf "  %-14s %s\n", $$1, $$2}'
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+install: $(UV) ## Create .venv from uv.lock, fetch the server jars, build the launcher (quick when done)
+	$(UV) sync --frozen --quiet
+	$(INFRA) install
+
+infra-up: install ## Start Kafka and the MongoDB-protocol server unless running; wait until they answer
+	$(INFRA) up
+
+infra-down: ## Stop the servers that make started
+	@if [ -x $(PY) ]; then $(INFRA) down; else echo "nothing installed, nothing to stop"; fi
+
+infra-status: ## Show where each server listens and whether it answers
+	$(INFRA) status
+
+up: install ## Start the whole stack and print its addresses (the web address first, once it exists)
+	$(INFRA) up
+
+down: ## Stop exactly what `make up` started
+	@if [ -x $(PY) ]; then $(INFRA) down; else echo "nothing installed, nothing to stop"; fi
+
+lint: install ## ruff and mypy
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+unit: install ## Unit tests only (no servers, seconds)
+	$(VENV)/bin/pytest -m "not integration"
+
+test: lint ## Install, start the servers the suite needs, run every test, stop what it started
+	$(INFRA) with-servers -- $(VENV)/bin/pytest
+
+bench: install ## Run the benchmarks and write their report
+	@echo "no benchmarks yet: they arrive with the matching engine (issue 6)"

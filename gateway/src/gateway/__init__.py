@@ -1,0 +1,1 @@
+"""The gateway process. Its capabilities arrive with their issues."""

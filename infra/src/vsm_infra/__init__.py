@@ -1,0 +1,1 @@
+"""Installs, starts and stops the real Kafka broker and MongoDB-protocol server."""

@@ -1,0 +1,3 @@
+from vsm_infra.cli import main
+
+raise SystemExit(main())

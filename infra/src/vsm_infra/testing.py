@@ -1,0 +1,115 @@
+"""Pytest fixtures for tests against the real servers (registered by the root conftest.py).
+
+`kafka_bootstrap` and `mongodb_uri` are the shared servers (make infra-up, or outside ones named
+by KAFKA_BOOTSTRAP / MONGODB_URI); a test fails, never passes, when they do not answer.
+`own_kafka` and `own_mongo` start a private instance on free ports with its own data folder, for
+tests that stop or kill a server; they are skipped when outside servers are configured.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from vsm_infra.kafka_node import KafkaNode
+from vsm_infra.mongo_node import MongoNode
+from vsm_infra.readiness import kafka_answers, mongo_answers, wait_until
+from vsm_infra.stack import StackConfig
+
+DEFAULTS = StackConfig()
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest_asyncio.fixture(scope="session")
+async def kafka_bootstrap() -> str:
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP") or DEFAULTS.bootstrap
+    if not await kafka_answers(bootstrap):
+        pytest.fail(f"Kafka does not answer at {bootstrap}: run `make infra-up`")
+    return bootstrap
+
+
+@pytest_asyncio.fixture(scope="session")
+async def mongodb_uri() -> str:
+    uri = os.environ.get("MONGODB_URI") or DEFAULTS.uri
+    if not await mongo_answers(uri):
+        pytest.fail(f"the MongoDB-protocol server does not answer at {uri}: run `make infra-up`")
+    return uri
+
+
+class OwnServer:
+    """A private server instance a test may stop, kill and start again."""
+
+    def __init__(self, node: KafkaNode | MongoNode) -> None:
+        self.node = node
+
+    @property
+    def address(self) -> str:
+        return self.node.bootstrap if isinstance(self.node, KafkaNode) else self.node.uri
+
+    async def start(self) -> None:
+        self.node.start()
+        await self.wait_ready()
+
+    async def wait_ready(self, wait_seconds: float = 90.0) -> None:
+        check = kafka_answers if isinstance(self.node, KafkaNode) else mongo_answers
+        await wait_until(
+            self.node.name, check, self.address, wait_seconds, f"see {self.node.process.log_file}"
+        )
+
+    def stop(self) -> None:
+        self.node.process.stop()
+
+    def kill(self) -> None:
+        self.node.process.kill()
+
+
+def _skip_if_outside(variable: str) -> None:
+    if os.environ.get(variable):
+        pytest.skip(f"{variable} points at an outside server; this test restarts its own")
+
+
+@pytest_asyncio.fixture
+async def own_kafka(tmp_path: Path) -> AsyncIterator[OwnServer]:
+    _skip_if_outside("KAFKA_BOOTSTRAP")
+    node = KafkaNode(
+        data_dir=tmp_path / "kafka",
+        run_dir=tmp_path / "run",
+        port=free_port(),
+        controller_port=free_port(),
+        name="own-kafka",
+    )
+    server = OwnServer(node)
+    await server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest_asyncio.fixture
+async def own_mongo(tmp_path: Path) -> AsyncIterator[OwnServer]:
+    _skip_if_outside("MONGODB_URI")
+    node = MongoNode(
+        data_dir=tmp_path / "mongodb",
+        run_dir=tmp_path / "run",
+        port=free_port(),
+        name="own-mongodb",
+    )
+    server = OwnServer(node)
+    await server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

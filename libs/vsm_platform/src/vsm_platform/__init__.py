@@ -1,0 +1,1 @@
+"""Shared platform code used by every process: topics, Kafka and MongoDB helpers."""

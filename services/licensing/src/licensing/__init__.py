@@ -1,0 +1,1 @@
+"""The licensing process. Its capabilities arrive with their issues."""

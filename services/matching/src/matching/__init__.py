@@ -1,0 +1,1 @@
+"""The matching process. Its capabilities arrive with their issues."""

@@ -1,0 +1,1 @@
+"""The scheduling process. Its capabilities arrive with their issues."""
