@@ -24,6 +24,7 @@ $(UV):
 
 install: $(UV) ## Create .venv from uv.lock, fetch the server jars, build the launcher (quick when done)
 	$(UV) sync --frozen --quiet
+	$(PY) libs/contracts/generate.py
 	$(INFRA) install
 
 infra-up: install ## Start Kafka and the MongoDB-protocol server unless running; wait until they answer
