@@ -1,0 +1,185 @@
+"""One way to serve gRPC: health checking, reflection, telemetry, typed errors mapped to status
+codes, message limits for large batches, and a graceful stop on SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from opentelemetry import trace
+from opentelemetry.instrumentation.grpc import aio_client_interceptors, aio_server_interceptor
+from vsm_rules.errors import (
+    Conflict,
+    DomainError,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+)
+
+from vsm_platform.settings import GRPC_OPTIONS
+
+logger = logging.getLogger(__name__)
+
+Register = Callable[[grpc.aio.Server], None]
+
+_CODES: tuple[tuple[type[DomainError], grpc.StatusCode], ...] = (
+    (InvalidArgument, grpc.StatusCode.INVALID_ARGUMENT),
+    (NotFound, grpc.StatusCode.NOT_FOUND),
+    (Conflict, grpc.StatusCode.ABORTED),
+    (FailedPrecondition, grpc.StatusCode.FAILED_PRECONDITION),
+)
+
+
+def status_code_for(error: DomainError) -> grpc.StatusCode:
+    for kind, code in _CODES:
+        if isinstance(error, kind):
+            return code
+    return grpc.StatusCode.FAILED_PRECONDITION
+
+
+async def _abort_for(error: Exception, context: grpc.aio.ServicerContext[Any, Any]) -> None:
+    if isinstance(error, DomainError):
+        await context.abort(status_code_for(error), error.message)
+    trace_id = trace.get_current_span().get_span_context().trace_id
+    logger.exception("unexpected error in a gRPC handler")
+    await context.abort(grpc.StatusCode.INTERNAL, f"internal error (trace {trace_id:032x})")
+
+
+class DomainErrorInterceptor(grpc.aio.ServerInterceptor):
+    """Turns typed domain errors into status codes; hides anything else behind INTERNAL."""
+
+    async def intercept_service(
+        self,
+        continuation: Callable[
+            [grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any] | None]
+        ],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler[Any, Any] | None:
+        handler = await continuation(handler_call_details)
+        if handler is None:
+            return handler
+        if handler.unary_unary is not None:
+            return grpc.unary_unary_rpc_method_handler(
+                _wrap_unary(handler.unary_unary),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        if handler.unary_stream is not None:
+            return grpc.unary_stream_rpc_method_handler(
+                _wrap_stream(handler.unary_stream),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        return handler
+
+
+def _wrap_unary(inner: Any) -> Any:
+    async def unary(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+        try:
+            return await inner(request, context)
+        except grpc.aio.AbortError:
+            raise
+        except Exception as error:
+            await _abort_for(error, context)
+
+    return unary
+
+
+def _wrap_stream(inner: Any) -> Any:
+    async def stream(
+        request: Any, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> AsyncIterator[Any]:
+        try:
+            async for response in inner(request, context):
+                yield response
+        except grpc.aio.AbortError:
+            raise
+        except Exception as error:
+            await _abort_for(error, context)
+
+    return stream
+
+
+@dataclass(slots=True)
+class RunningServer:
+    """A started gRPC server, the port it bound and its health servicer."""
+
+    server: grpc.aio.Server
+    port: int
+    health: health.aio.HealthServicer
+    service_names: tuple[str, ...]
+
+    async def stop(self, grace: float = 5.0) -> None:
+        """Reports NOT_SERVING, lets calls in flight finish within `grace`, then stops."""
+        for name in ("", *self.service_names):
+            await self.health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
+        await self.server.stop(grace)
+
+
+async def start_server(
+    address: str, register: Iterable[Register], service_names: Iterable[str]
+) -> RunningServer:
+    """Starts a server on `address` (port 0 picks a free one) with every servicer registered."""
+    server = grpc.aio.server(
+        interceptors=[aio_server_interceptor(), DomainErrorInterceptor()],  # type: ignore[no-untyped-call]
+        options=list(GRPC_OPTIONS),
+    )
+    for add in register:
+        add(server)
+    names = tuple(service_names)
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    reflection.enable_server_reflection(
+        (
+            *names,
+            health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+            reflection.SERVICE_NAME,
+        ),
+        server,
+    )
+    port = server.add_insecure_port(address)
+    if port == 0:
+        raise OSError(f"could not bind gRPC server to {address}")
+    await server.start()
+    for name in ("", *names):
+        await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    logger.info("gRPC serving on %s (port %d): %s", address, port, ", ".join(names))
+    return RunningServer(server, port, health_servicer, names)
+
+
+async def serve(
+    address: str,
+    register: Iterable[Register],
+    service_names: Iterable[str],
+    grace: float = 5.0,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Serves until SIGTERM or SIGINT (or `stop` is set), then stops gracefully."""
+    running = await start_server(address, register, service_names)
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signum, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        logger.info("gRPC server on port %d stopping", running.port)
+        await running.stop(grace)
+
+
+def channel(address: str) -> grpc.aio.Channel:
+    """A client channel with the same message limits and trace propagation."""
+    return grpc.aio.insecure_channel(
+        address,
+        options=list(GRPC_OPTIONS),
+        interceptors=aio_client_interceptors(),  # type: ignore[no-untyped-call]
+    )

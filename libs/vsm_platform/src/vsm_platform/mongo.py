@@ -1,0 +1,27 @@
+"""MongoDB access through PyMongo's async API, in the shape the embedded server handles well:
+hot reads by `_id`, changes and claims as inserts of unique keys."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError
+
+Document = dict[str, Any]
+Collection = AsyncCollection[Document]
+
+
+def connect(uri: str) -> AsyncMongoClient[Document]:
+    """A client that returns timezone-aware UTC datetimes; build it in main(), close it after."""
+    return AsyncMongoClient(uri, tz_aware=True, serverSelectionTimeoutMS=10000)
+
+
+async def insert_unique(collection: Collection, document: Document) -> bool:
+    """Inserts `document`; False when its unique key is already taken (someone was first)."""
+    try:
+        await collection.insert_one(document)
+    except DuplicateKeyError:
+        return False
+    return True

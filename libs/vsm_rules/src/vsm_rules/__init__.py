@@ -1,0 +1,1 @@
+"""The rules of licensing and time, written once: pure code, standard library only."""
