@@ -12,7 +12,8 @@ INFRA := $(PY) -m vsm_infra
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: help install infra-up infra-down infra-status up down test unit lint bench
+
+.PHONY: help install topics infra-up infra-down infra-status up down test unit lint bench
 
 help: ## List the targets with one line each
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
@@ -32,6 +33,9 @@ infra-up: install ## Start Kafka and the MongoDB-protocol server unless running;
 
 infra-down: ## Stop the servers that make started
 	@if [ -x $(PY) ]; then $(INFRA) down; else echo "nothing installed, nothing to stop"; fi
+
+topics: install ## Create the declared topics on the broker in use (KAFKA_BOOTSTRAP for an outside one)
+	$(INFRA) topics
 
 infra-status: ## Show where each server listens and whether it answers
 	$(INFRA) status

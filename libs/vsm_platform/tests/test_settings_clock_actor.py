@@ -102,3 +102,21 @@ def test_a_request_without_an_actor_kind_or_id_is_refused_naming_the_field() -> 
     with pytest.raises(InvalidArgument) as missing_id:
         Actor.from_proto(common_pb2.Actor(kind=common_pb2.ACTOR_KIND_USER, id=" "))
     assert missing_id.value.field == "actor.id"
+
+
+def test_log_lines_are_json_with_the_current_trace_and_span_ids() -> None:
+    import json
+    import logging
+
+    from opentelemetry import trace
+    from vsm_platform.logs import JsonFormatter
+
+    formatter = JsonFormatter("licensing")
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "licence %s added", ("L1",), None)
+    with trace.get_tracer("tests").start_as_current_span("work") as span:
+        line = json.loads(formatter.format(record))
+        context = span.get_span_context()
+    assert line["message"] == "licence L1 added"
+    assert line["service"] == "licensing"
+    assert line["trace_id"] == f"{context.trace_id:032x}"
+    assert line["span_id"] == f"{context.span_id:016x}"
