@@ -1,5 +1,5 @@
-"""Entry point of the `vsm` command; subcommands (solve, explain, eligibility, seed) join it with
-their issues."""
+"""Entry point of the `vsm` command: `eligibility` and `explain` (solve and seed join with their
+issues)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import sys
 from collections.abc import Sequence
 from importlib.metadata import version
 
+from vsm_cli import eligibility, explain
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -15,7 +17,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Command line of the virtual shift marketplace.",
     )
     parser.add_argument("--version", action="version", version=f"vsm {version('vsm-cli')}")
-    parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    eligibility.add_parser(subparsers)
+    explain.add_parser(subparsers)
     return parser
 
 
@@ -25,7 +29,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2
-    return 0
+    return int(args.handler(args))
 
 
 if __name__ == "__main__":
