@@ -11,6 +11,7 @@ import hashlib
 import shutil
 import sys
 from importlib import resources
+from importlib.metadata import version
 from pathlib import Path
 
 from grpc_tools import protoc
@@ -24,6 +25,8 @@ STAMP = PACKAGE_DIR / ".generated-from"
 
 def _fingerprint(protos: list[Path]) -> str:
     digest = hashlib.sha256(Path(__file__).read_bytes())
+    for tool in ("grpcio-tools", "protobuf"):  # new tools regenerate, so code matches runtime
+        digest.update(f"{tool}=={version(tool)}".encode())
     for proto in protos:
         digest.update(str(proto.relative_to(PROTO_DIR)).encode())
         digest.update(proto.read_bytes())
