@@ -1,5 +1,5 @@
-"""Entry point of the `vsm` command: `eligibility` and `explain` (solve and seed join with their
-issues)."""
+"""Entry point of the `vsm` command: `eligibility`, `explain` and `solve` (seed joins with the
+scheduling issue)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from importlib.metadata import version
 
-from vsm_cli import eligibility, explain
+from vsm_cli import eligibility, explain, solve
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -20,6 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     eligibility.add_parser(subparsers)
     explain.add_parser(subparsers)
+    solve.add_parser(subparsers)
     return parser
 
 

@@ -39,6 +39,9 @@ _COMPACT_STATUSES = frozenset({Status.ACTIVE})
 """A compact authority rests only on an unencumbered active licence: never on probation."""
 
 
+PROFESSION_CODES = frozenset(p.value for p in Profession)
+
+
 @dataclass(frozen=True, slots=True)
 class EligibilityDecision:
     """The decision for a clinician: allowed only if every patient jurisdiction's verdict is."""
@@ -123,7 +126,7 @@ def decide(
 ) -> EligibilityDecision:
     """Decide, for each patient jurisdiction, whether the clinician may practise the profession
     there on `on` (or during `interval`, whose UTC start date decides compact membership)."""
-    if profession not in {p.value for p in Profession}:
+    if profession not in PROFESSION_CODES:
         raise InvalidArgument("profession", f"unknown profession {profession!r}")
     if isinstance(patient_jurisdictions, str):
         raise InvalidArgument("patient_jurisdictions", "a list of jurisdictions is needed")

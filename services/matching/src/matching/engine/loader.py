@@ -1,0 +1,60 @@
+"""Reads a `vsm-match/1` instance (the benchmark's format) into the engine's Problem."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from vsm_rules.availability import windows_from
+from vsm_rules.compacts import CompactTables
+from vsm_rules.match_instance import load_instance, parse_instant
+from vsm_rules.records import record_from_instance
+
+from matching.engine.problem import Clinician, Problem, Shift
+
+
+def problem_from_instance(document: Mapping[str, Any]) -> Problem:
+    instance = load_instance(document)
+    professions = document.get("professions") or {}
+    shifts = {
+        s.id: Shift(
+            id=s.id, facility=s.facility, profession=s.profession, skills=s.skills,
+            patient_jurisdictions=s.patient_jurisdictions, start=s.start, end=s.end,
+            positions=s.positions, value_cents=s.value_cents,
+        )
+        for s in instance.shifts.values()
+    }  # fmt: skip
+    clinicians = {}
+    for index, raw in enumerate(document.get("clinicians", [])):
+        booked = tuple(
+            sorted(
+                (
+                    parse_instant(b.get("start"), f"clinicians[{index}].booked[{k}].start"),
+                    parse_instant(b.get("end"), f"clinicians[{index}].booked[{k}].end"),
+                )
+                for k, b in enumerate(raw.get("booked", []))
+            )
+        )
+        clinicians[raw["id"]] = Clinician(
+            id=raw["id"],
+            profession=raw["profession"],
+            skills=frozenset(raw.get("skills", [])),
+            zone=raw["tz"],
+            rate_cents_per_hour=int(raw.get("rate_cents_per_hour", 0)),
+            licensing=record_from_instance(raw),
+            availability=windows_from(raw.get("availability", [])),
+            min_rest_minutes=int(raw.get("min_rest_minutes", 0)),
+            max_minutes_per_week=int(raw.get("max_minutes_per_week", 7 * 24 * 60)),
+            booked=booked,
+        )
+    return Problem(
+        horizon_start=instance.horizon_start,
+        horizon_end=instance.horizon_end,
+        shifts=shifts,
+        clinicians=clinicians,
+        do_not_return={f.id: f.do_not_return for f in instance.facilities.values()},
+        licensed_professions=frozenset(
+            p for p in {s.profession for s in shifts.values()} if instance.licensed_profession(p)
+        ),
+        tables=CompactTables.from_instance(document.get("compacts", []), professions),
+    )
