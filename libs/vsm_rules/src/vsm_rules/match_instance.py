@@ -35,6 +35,8 @@ class MatchFacility:
 
 @dataclass(frozen=True, slots=True)
 class MatchShift:
+    """A shift to fill: when, for whom, how many positions, and what filling one is worth."""
+
     id: str
     facility: str
     profession: str
@@ -48,6 +50,10 @@ class MatchShift:
     @property
     def minutes(self) -> float:
         return (self.end - self.start).total_seconds() / 60
+
+    @property
+    def seconds(self) -> int:
+        return int((self.end - self.start).total_seconds())
 
 
 @dataclass(frozen=True, slots=True)

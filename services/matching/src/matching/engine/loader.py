@@ -10,20 +10,13 @@ from vsm_rules.compacts import CompactTables
 from vsm_rules.match_instance import load_instance, parse_instant
 from vsm_rules.records import record_from_instance
 
-from matching.engine.problem import Clinician, Problem, Shift
+from matching.engine.problem import Clinician, Problem
 
 
 def problem_from_instance(document: Mapping[str, Any]) -> Problem:
     instance = load_instance(document)
     professions = document.get("professions") or {}
-    shifts = {
-        s.id: Shift(
-            id=s.id, facility=s.facility, profession=s.profession, skills=s.skills,
-            patient_jurisdictions=s.patient_jurisdictions, start=s.start, end=s.end,
-            positions=s.positions, value_cents=s.value_cents,
-        )
-        for s in instance.shifts.values()
-    }  # fmt: skip
+    shifts = dict(instance.shifts)
     clinicians = {}
     for index, raw in enumerate(document.get("clinicians", [])):
         booked = tuple(

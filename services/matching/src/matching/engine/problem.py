@@ -12,29 +12,11 @@ from datetime import date, datetime
 
 from vsm_rules.availability import AvailabilityWindow
 from vsm_rules.compacts import CompactTables
+from vsm_rules.match_instance import MatchShift as Shift  # one shift model for rules and engine
 from vsm_rules.records import LicensingRecord
 
 Interval = tuple[datetime, datetime]
 Pair = tuple[str, str]  # (shift id, clinician id)
-
-
-@dataclass(frozen=True, slots=True)
-class Shift:
-    """A shift to fill: when, for whom, how many positions, and what filling one is worth."""
-
-    id: str
-    facility: str
-    profession: str
-    skills: frozenset[str]
-    patient_jurisdictions: tuple[str, ...]
-    start: datetime
-    end: datetime
-    positions: int
-    value_cents: int
-
-    @property
-    def seconds(self) -> int:
-        return int((self.end - self.start).total_seconds())
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,3 +54,5 @@ class Problem:
     def gain_scaled(self, shift: Shift, clinician: Clinician) -> int:
         """The format's score of one assignment, times 3,600 so it is an exact integer."""
         return shift.value_cents * 3600 - clinician.rate_cents_per_hour * shift.seconds
+
+__all__ = ["Clinician", "Interval", "Pair", "Problem", "Shift"]
