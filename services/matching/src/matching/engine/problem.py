@@ -55,4 +55,5 @@ class Problem:
         """The format's score of one assignment, times 3,600 so it is an exact integer."""
         return shift.value_cents * 3600 - clinician.rate_cents_per_hour * shift.seconds
 
+
 __all__ = ["Clinician", "Interval", "Pair", "Problem", "Shift"]
