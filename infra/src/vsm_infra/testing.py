@@ -8,20 +8,41 @@ tests that stop or kill a server; they are skipped when outside servers are conf
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import socket
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 import pytest_asyncio
 
 from vsm_infra.kafka_node import KafkaNode
 from vsm_infra.mongo_node import MongoNode
+from vsm_infra.paths import REPO_ROOT
 from vsm_infra.readiness import kafka_answers, mongo_answers, wait_until
 from vsm_infra.stack import StackConfig
 
 DEFAULTS = StackConfig()
+# The benchmark's yardstick (validator, LP bound, generator), in shared/ beside the repository.
+YARDSTICK = REPO_ROOT.parent / "shared" / "benchmarks" / "marketplace" / "yardstick.py"
+
+
+def load_yardstick() -> ModuleType:
+    """The `vsm-match/1` yardstick module, loaded once; skips the test when it is absent."""
+    if not YARDSTICK.is_file():
+        pytest.skip(f"the benchmark yardstick is not at {YARDSTICK}")
+    loaded = sys.modules.get("vsm_match_yardstick")
+    if loaded is not None:
+        return loaded
+    spec = importlib.util.spec_from_file_location("vsm_match_yardstick", YARDSTICK)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 def free_port() -> int:

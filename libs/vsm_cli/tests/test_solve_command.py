@@ -3,26 +3,16 @@
 from __future__ import annotations
 
 import copy
-import importlib.util
 import json
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-YARDSTICK = (
-    Path(__file__).resolve().parents[3].parent / "shared/benchmarks/marketplace/yardstick.py"
-)
+from vsm_infra.testing import load_yardstick
 
 
 def test_solve_prints_a_valid_answer_and_a_one_line_summary(tmp_path: Path) -> None:
-    if not YARDSTICK.is_file():
-        pytest.skip(f"the benchmark yardstick is not at {YARDSTICK}")
-    spec = importlib.util.spec_from_file_location("yardstick", YARDSTICK)
-    assert spec is not None and spec.loader is not None
-    yardstick = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(yardstick)
+    yardstick = load_yardstick()
     doc = yardstick.generate(4, 80, 40, "2027-03-08T00:00:00Z", 7)
     path = tmp_path / "instance.json"
     path.write_text(json.dumps(doc))

@@ -3,33 +3,15 @@ real tables, and agrees with the yardstick's own `Instance.licensed`."""
 
 from __future__ import annotations
 
-import importlib.util
 from datetime import UTC, datetime
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from vsm_infra.testing import load_yardstick
 from vsm_rules.compacts import CompactTables
 from vsm_rules.eligibility import decide
 from vsm_rules.records import record_from_instance
-
-# ../../../../shared/... from this file: /work/shared/... when the repo is at /work/main
-YARDSTICK = (
-    Path(__file__).parent / "../../../../shared/benchmarks/marketplace/yardstick.py"
-).resolve()
-
-
-def load_yardstick() -> ModuleType:
-    if not YARDSTICK.exists():
-        pytest.skip(f"the vsm-match/1 yardstick is absent ({YARDSTICK})")
-    spec = importlib.util.spec_from_file_location("vsm_match_yardstick", YARDSTICK)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def at(text: str) -> datetime:

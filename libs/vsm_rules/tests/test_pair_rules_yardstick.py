@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -12,23 +11,10 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from vsm_infra.testing import load_yardstick
 from vsm_rules.compacts import CompactTables
 from vsm_rules.match_instance import load_instance
 from vsm_rules.pair_rules import PAIR_RULES, explain_pair
-
-YARDSTICK = (
-    Path(__file__).resolve().parents[3].parent / "shared/benchmarks/marketplace/yardstick.py"
-)
-
-
-def _yardstick() -> ModuleType:
-    if not YARDSTICK.is_file():
-        pytest.skip(f"the benchmark yardstick is not at {YARDSTICK}")
-    spec = importlib.util.spec_from_file_location("yardstick", YARDSTICK)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _generate(yardstick: ModuleType, seed: int, shifts: int, clinicians: int) -> dict[str, Any]:
@@ -39,7 +25,7 @@ def _generate(yardstick: ModuleType, seed: int, shifts: int, clinicians: int) ->
 
 @pytest.mark.parametrize("seed", range(8))
 def test_every_pair_gets_the_validators_verdict(seed: int) -> None:
-    yardstick = _yardstick()
+    yardstick = load_yardstick()
     doc = _generate(yardstick, seed, 40, 30)
     reference = yardstick.Instance(json.loads(json.dumps(doc)))
     instance = load_instance(doc)
@@ -65,7 +51,7 @@ def test_every_pair_gets_the_validators_verdict(seed: int) -> None:
 
 
 def test_vsm_explain_prints_every_rule_and_exits_by_the_verdict(tmp_path: Path) -> None:
-    yardstick = _yardstick()
+    yardstick = load_yardstick()
     doc = _generate(yardstick, 5, 30, 20)
     path = tmp_path / "instance.json"
     path.write_text(json.dumps(doc))

@@ -8,11 +8,8 @@ the local week it falls in. The yardstick's own `Instance` methods are the other
 
 from __future__ import annotations
 
-import importlib.util
 import inspect
-import sys
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,6 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from vsm_infra.testing import load_yardstick
 from vsm_rules.availability import AvailabilityWindow, FreeSpans, is_available
 from vsm_rules.weekly_hours import week_minutes
 
@@ -201,21 +199,6 @@ def test_window_wall_length_is_one_minute_to_a_day(window: dict[str, str]) -> No
 
 # ---------------------------------------------------------------- against the yardstick
 
-YARDSTICK = (
-    Path(__file__).resolve().parents[3].parent / "shared/benchmarks/marketplace/yardstick.py"
-)
-
-
-def _yardstick() -> ModuleType:
-    if not YARDSTICK.is_file():
-        pytest.skip(f"the yardstick is not here: {YARDSTICK}")
-    spec = importlib.util.spec_from_file_location("marketplace_yardstick", YARDSTICK)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault(spec.name, module)
-    spec.loader.exec_module(module)
-    return module
-
 
 def _instance(ys: ModuleType, seed: int, start: str) -> Any:
     params = inspect.signature(ys.generate).parameters
@@ -237,7 +220,7 @@ def _instance(ys: ModuleType, seed: int, start: str) -> Any:
     ],
 )
 def test_rules_agree_with_the_yardstick_for_every_pair(seed: int, start: str) -> None:
-    ys = _yardstick()
+    ys = load_yardstick()
     inst = _instance(ys, seed, start)
     checked = 0
     for c in inst.clinicians.values():

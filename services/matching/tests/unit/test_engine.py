@@ -5,32 +5,21 @@ benchmark's validator."""
 from __future__ import annotations
 
 import copy
-import importlib.util
 import itertools
 import json
 from dataclasses import replace
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
 from matching.engine.loader import problem_from_instance
 from matching.engine.solve import Answer, answer_document, solve
-
-YARDSTICK = (
-    Path(__file__).resolve().parents[4].parent / "shared/benchmarks/marketplace/yardstick.py"
-)
+from vsm_infra.testing import load_yardstick
 
 
 @pytest.fixture(scope="module")
 def yardstick() -> ModuleType:
-    if not YARDSTICK.is_file():
-        pytest.skip(f"the benchmark yardstick is not at {YARDSTICK}")
-    spec = importlib.util.spec_from_file_location("yardstick", YARDSTICK)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_yardstick()
 
 
 def _clinician(cid: str, **overrides: Any) -> dict[str, Any]:
