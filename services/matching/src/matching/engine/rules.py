@@ -12,11 +12,14 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TypeVar
 
 from ortools.sat.python import cp_model
 from vsm_rules.weekly_hours import week_minutes, weekly_totals
 
 from matching.engine.problem import Pair, Problem
+
+K = TypeVar("K")
 
 
 @dataclass(slots=True)
@@ -57,23 +60,34 @@ def add_positions(built: AssignmentModel) -> None:
 
 def add_overlap_and_rest(built: AssignmentModel) -> None:
     """Rule 6: a clinician's assigned shifts never overlap and keep the minimum rest between
-    them: intervals [start, end + rest) of one clinician may not overlap."""
-    origin = built.problem.horizon_start
+    them: of the intervals [start, end + rest) of one clinician, at most one may cover any
+    instant. They form an interval graph whose maximal cliques sit at interval starts; one
+    at-most-one per maximal clique states the rule exactly and gives the tightest relaxation."""
+    shifts = built.problem.shifts
     for clinician_id, pairs in built.by_clinician().items():
         if len(pairs) < 2:
             continue
         rest = built.problem.clinicians[clinician_id].min_rest_minutes * 60
-        intervals = []
-        for pair in pairs:
-            shift = built.problem.shifts[pair[0]]
-            start = int((shift.start - origin).total_seconds())
-            size = shift.seconds + rest
-            intervals.append(
-                built.model.new_optional_fixed_size_interval_var(
-                    start, size, built.x[pair], f"busy[{pair[0]},{clinician_id}]"
-                )
-            )
-        built.model.add_no_overlap(intervals)
+        spans = [(shifts[p[0]].start.timestamp(), shifts[p[0]].end.timestamp(), p) for p in pairs]
+        for clique in busy_cliques(spans, rest):
+            built.model.add_at_most_one(built.x[p] for p in clique)
+
+
+def busy_cliques(spans: Iterable[tuple[float, float, K]], rest: float) -> list[list[K]]:
+    """The maximal cliques (of two or more) among one clinician's busy intervals
+    [start, end + rest), given as (start, end, key): sweeping by start, the intervals open at a
+    start form a clique, and it is maximal unless the next start comes before any of them
+    closes (then it only grows)."""
+    ordered = sorted(spans, key=lambda span: (span[0], span[1]))
+    cliques: list[list[K]] = []
+    open_spans: list[tuple[float, K]] = []
+    for index, (start, end, key) in enumerate(ordered):
+        open_spans = [(closes, k) for closes, k in open_spans if closes > start]
+        open_spans.append((end + rest, key))
+        following = ordered[index + 1][0] if index + 1 < len(ordered) else float("inf")
+        if len(open_spans) >= 2 and any(closes <= following for closes, _ in open_spans):
+            cliques.append([k for _, k in open_spans])
+    return cliques
 
 
 def add_weekly_hours(built: AssignmentModel) -> None:
