@@ -8,10 +8,13 @@ import copy
 import itertools
 import json
 from dataclasses import replace
+from datetime import date
 from types import ModuleType
 from typing import Any
 
 import pytest
+from matching.engine.bulk import bulk_candidates
+from matching.engine.candidates import candidates
 from matching.engine.loader import problem_from_instance
 from matching.engine.solve import Answer, answer_document, solve
 from vsm_infra.testing import load_yardstick
@@ -161,3 +164,24 @@ def test_generated_instances_get_valid_answers_near_the_lp_bound(
     assert answer.score >= 0.97 * lp
     assert answer.bound <= 1.02 * lp + 1e-6
     json.dumps(answer_document(answer))
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_bulk_candidates_agree_with_the_per_pair_rules(yardstick: ModuleType, seed: int) -> None:
+    doc = yardstick.generate(seed, 300, 120, "2027-10-25T00:00:00Z", 14)  # across a DST change
+    doc["clinicians"][0]["availability"] = [{"day": "sun", "start": "00:00", "end": "00:00"}]
+    problem = problem_from_instance(doc)
+    first, second = list(problem.clinicians)[:2]
+    clinicians = dict(problem.clinicians)
+    clinicians[first] = replace(clinicians[first], time_off=frozenset({date(2027, 10, 31)}))
+    some = [c.shift for c in candidates(problem)][:5]
+    problem = replace(
+        problem,
+        clinicians=clinicians,
+        excluded=frozenset((shift, second) for shift in some),
+        do_not_return={**problem.do_not_return, "f0": frozenset({first, second})},
+    )
+    per_pair = [(c.shift, c.clinician, c.gain) for c in candidates(problem)]
+    found = bulk_candidates(problem)
+    assert per_pair
+    assert list(zip(found.shifts, found.clinicians, found.gains, strict=True)) == per_pair

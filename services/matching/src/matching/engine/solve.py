@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
-from matching.engine.candidates import Candidate, candidates, components
+from matching.engine.bulk import bulk_candidates
+from matching.engine.candidates import components
 from matching.engine.greedy import greedy_start
 from matching.engine.problem import Pair, Problem
 from matching.engine.rules import (
@@ -72,8 +73,8 @@ class _GroupResult:
 def solve(problem: Problem, time_limit: float = 10.0, seed: int = 0, workers: int = 8) -> Answer:
     """Best assignments found within `time_limit` seconds (wall time, generation included)."""
     started = time.monotonic()
-    found = candidates(problem)
-    gains: dict[Pair, int] = {(c.shift, c.clinician): c.gain for c in found}
+    found = bulk_candidates(problem)
+    gains: dict[Pair, int] = dict(zip(found.pairs(), found.gains, strict=True))
     for shift_id, clinician_id in problem.fixed:  # accepted work counts even if now ineligible
         shift, clinician = problem.shifts[shift_id], problem.clinicians[clinician_id]
         gains.setdefault((shift_id, clinician_id), problem.gain_scaled(shift, clinician))
@@ -160,4 +161,4 @@ def answer_document(answer: Answer) -> dict[str, list[dict[str, str]]]:
     return {"assignments": [{"shift": s, "clinician": c} for s, c in answer.assignments]}
 
 
-__all__ = ["Answer", "Candidate", "answer_document", "solve"]
+__all__ = ["Answer", "answer_document", "solve"]
