@@ -57,5 +57,5 @@ unit: install ## Unit tests only (no servers, seconds)
 test: lint ## Install, start the servers the suite needs, run every test, stop what it started
 	$(INFRA) with-servers -- $(VENV)/bin/pytest
 
-bench: install ## Run the benchmarks and write their report
-	@echo "no benchmarks yet: they arrive with the matching engine (issue 6)"
+bench: install ## Matching engine vs the yardstick and a plain CP-SAT model; report in bench/results
+	$(PY) -m bench.marketplace $(BENCH_ARGS)

@@ -1,0 +1,242 @@
+"""`make bench`: the matching engine against the yardstick of ../shared/benchmarks/marketplace.
+
+For each generated instance (sizes and seeds below) it runs `vsm solve` and the plain CP-SAT
+model of `bench.plain_model` as separate processes with the same time limit, validates both
+answers with the yardstick, and reports score / LP bound, score / greedy, the engine's bound /
+LP bound, fill, wall time and peak memory, as a markdown table and an SVG plot in
+`bench/results/`. It also times re-matching after one new shift and one cancelled booking.
+
+The yardstick's LP bound and greedy score are references, not results of ours: they are
+computed once per generator arguments and kept in `bench/references.json` (at 20,000 shifts the
+LP takes GLOP hours on this machine). A missing reference is computed unless --no-new-references
+is given, in which case that instance is skipped.
+
+    python -m bench.marketplace [--only 500,2000] [--seeds 1,2,3] [--no-new-references]
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from vsm_infra.testing import YARDSTICK, load_yardstick
+
+ROOT = Path(__file__).resolve().parent.parent
+CACHE = ROOT / ".cache" / "bench"
+RESULTS = ROOT / "bench" / "results"
+REFERENCES = ROOT / "bench" / "references.json"
+START = "2027-03-08T00:00:00Z"  # the horizon crosses the US change to summer time on 03-14
+DAYS = 14
+
+
+@dataclass(frozen=True)
+class Size:
+    shifts: int
+    clinicians: int
+    seeds: tuple[int, ...]
+    time_limit: float
+
+
+SIZES = (
+    Size(500, 200, (1, 2, 3), 10.0),
+    Size(2000, 800, (1, 2, 3), 10.0),
+    Size(20000, 8000, (1,), 60.0),
+)
+
+
+@dataclass
+class Run:
+    instance: str
+    solver: str
+    valid: bool
+    score: float
+    fill: float
+    seconds: float
+    peak_mb: float
+    bound: float | None = None
+
+
+def _key(size: Size, seed: int) -> str:
+    shape = f"shifts={size.shifts} clinicians={size.clinicians} start={START} days={DAYS}"
+    return f"seed={seed} {shape}"
+
+
+def _instance(yardstick: ModuleType, size: Size, seed: int) -> Path:
+    path = CACHE / f"s{size.shifts}-c{size.clinicians}-d{DAYS}-seed{seed}.json"
+    if not path.exists():
+        CACHE.mkdir(parents=True, exist_ok=True)
+        doc = yardstick.generate(seed, size.shifts, size.clinicians, START, DAYS)
+        path.write_text(json.dumps(doc), encoding="utf-8")
+    return path
+
+
+def _reference(
+    yardstick: ModuleType, references: dict[str, Any], key: str, path: Path
+) -> dict[str, Any]:
+    digest = hashlib.sha256(YARDSTICK.read_bytes()).hexdigest()
+    known = references.get(key)
+    if known is not None and known.get("yardstick_sha256") == digest:
+        return dict(known)
+    print(f"computing the yardstick's LP bound and greedy for {key} (once)", file=sys.stderr)
+    started = time.monotonic()
+    out = subprocess.run(
+        [sys.executable, str(YARDSTICK), "bound", str(path)],
+        check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    lp_seconds = time.monotonic() - started
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    answer = yardstick.greedy(yardstick.Instance(copy.deepcopy(doc)))
+    errors, greedy_score, _ = yardstick.validate(yardstick.Instance(doc), answer)
+    if errors:
+        raise RuntimeError(f"the yardstick's greedy answer breaks rules on {key}")
+    found = {
+        "lp_bound": json.loads(out.stdout)["bound"],
+        "lp_seconds": round(lp_seconds, 1),
+        "greedy_score": greedy_score,
+        "yardstick_sha256": digest,
+    }
+    references[key] = found
+    REFERENCES.write_text(json.dumps(references, indent=2, sort_keys=True) + "\n")
+    return found
+
+
+def _run(
+    yardstick: ModuleType, command: list[str], path: Path, solver: str, name: str
+) -> tuple[Run, str]:
+    """One solver process: wall time, peak memory (its max resident set), validated answer."""
+    answer_path = CACHE / f"{name}.{solver}.answer.json"
+    started = time.monotonic()
+    with answer_path.open("w", encoding="utf-8") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.PIPE, text=True)
+        assert process.stderr is not None
+        summary = process.stderr.read()
+        _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.monotonic() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        answer = json.loads(answer_path.read_text(encoding="utf-8"))
+        errors, score, filled = yardstick.validate(yardstick.Instance(doc), answer)
+    except json.JSONDecodeError:
+        errors, score, filled = ["no answer"], 0.0, 0
+    positions = sum(s["positions"] for s in doc["shifts"]) or 1
+    bound = re.search(r"\bbound (\d+(?:\.\d+)?)", summary)
+    run = Run(
+        instance=name,
+        solver=solver,
+        valid=process.returncode == 0 and not errors,
+        score=score,
+        fill=filled / positions,
+        seconds=seconds,
+        peak_mb=usage.ru_maxrss / 1024,
+        bound=float(bound.group(1)) if bound and solver == "engine" else None,
+    )
+    return run, summary.strip().splitlines()[-1] if summary.strip() else ""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--only", default="", help="sizes by shift count, e.g. 500,2000")
+    parser.add_argument("--seeds", default="", help="override the seeds, e.g. 1")
+    parser.add_argument("--no-new-references", action="store_true")
+    args = parser.parse_args(argv)
+    yardstick = load_yardstick()
+    references: dict[str, Any] = json.loads(REFERENCES.read_text()) if REFERENCES.exists() else {}
+    only = {int(x) for x in args.only.split(",") if x}
+    vsm = str(Path(sys.executable).parent / "vsm")
+    rows: list[tuple[Run, dict[str, Any]]] = []
+    for size in SIZES:
+        if only and size.shifts not in only:
+            continue
+        seeds = tuple(int(s) for s in args.seeds.split(",") if s) or size.seeds
+        for seed in seeds:
+            path = _instance(yardstick, size, seed)
+            key = _key(size, seed)
+            if args.no_new_references and key not in references:
+                print(f"skipping {key}: no reference figures yet", file=sys.stderr)
+                continue
+            reference = _reference(yardstick, references, key, path)
+            name = path.stem
+            limit = str(size.time_limit)
+            for solver, command in (
+                ("engine", [vsm, "solve", str(path), "--time-limit", limit, "--seed", "0"]),
+                ("plain", [sys.executable, "-m", "bench.plain_model", str(path),
+                           "--time-limit", limit]),
+            ):  # fmt: skip
+                run, summary = _run(yardstick, command, path, solver, name)
+                rows.append((run, reference))
+                print(f"{name} {solver}: {summary}", file=sys.stderr)
+    report = _table(rows)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "marketplace.md").write_text(report, encoding="utf-8")
+    (RESULTS / "marketplace.svg").write_text(_plot(rows), encoding="utf-8")
+    print(report)
+    return 0
+
+
+def _table(rows: list[tuple[Run, dict[str, Any]]]) -> str:
+    lines = [
+        "| instance | solver | valid | score / LP bound | score / greedy | bound / LP bound "
+        "| fill | wall s | peak MB |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for run, ref in rows:
+        bound = f"{run.bound / ref['lp_bound']:.4f}" if run.bound is not None else "-"
+        lines.append(
+            f"| {run.instance} | {run.solver} | {'yes' if run.valid else 'NO'} "
+            f"| {run.score / ref['lp_bound']:.4f} | {run.score / ref['greedy_score']:.4f} "
+            f"| {bound} | {run.fill:.4f} | {run.seconds:.1f} | {run.peak_mb:.0f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _plot(rows: list[tuple[Run, dict[str, Any]]]) -> str:
+    """Score / LP bound per instance, engine beside plain, as a bar chart in plain SVG."""
+    instances = list(dict.fromkeys(run.instance for run, _ in rows))
+    width, height, left, bottom = 120 + 90 * len(instances), 320, 60, 60
+    low = 0.80
+    scale = (height - bottom - 20) / (1.0 - low)
+    colours = {"engine": "#1f77b4", "plain": "#ff7f0e"}
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        'font-family="sans-serif" font-size="11">',
+        f'<text x="{left}" y="14">score / LP bound (axis from {low})</text>',
+    ]
+    for tick in (0.8, 0.85, 0.9, 0.95, 0.99, 1.0):
+        y = height - bottom - (tick - low) * scale
+        parts.append(f'<line x1="{left}" x2="{width - 10}" y1="{y:.1f}" y2="{y:.1f}" '
+                     'stroke="#ddd"/>')  # fmt: skip
+        parts.append(f'<text x="4" y="{y + 4:.1f}">{tick:.2f}</text>')
+    for i, instance in enumerate(instances):
+        x0 = left + 10 + 90 * i
+        for j, (run, ref) in enumerate(r for r in rows if r[0].instance == instance):
+            ratio = max(min(run.score / ref["lp_bound"], 1.0), low)
+            bar = (ratio - low) * scale
+            parts.append(
+                f'<rect x="{x0 + 30 * j}" y="{height - bottom - bar:.1f}" width="26" '
+                f'height="{bar:.1f}" fill="{colours.get(run.solver, "#999")}"/>'
+            )
+        label = instance.replace("-d14", "")
+        parts.append(
+            f'<text x="{x0}" y="{height - bottom + 14}" transform="rotate(20 {x0} '
+            f'{height - bottom + 14})">{label}</text>'
+        )
+    parts.append(f'<text x="{width - 160}" y="14" fill="{colours["engine"]}">engine</text>')
+    parts.append(f'<text x="{width - 100}" y="14" fill="{colours["plain"]}">plain CP-SAT</text>')
+    parts.append("</svg>")
+    return "\n".join(parts) + "\n"
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
