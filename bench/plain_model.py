@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         for monday, terms in weeks.items():
             room = max(clinician.max_minutes_per_week * 60 - round(booked.get(monday, 0) * 60), 0)
             model.add(sum(seconds * var for seconds, var in terms) <= room)
-    gains = dict(zip(found.pairs(), found.gains, strict=True))
+    gains = found.gains()
     model.maximize(sum(gains[pair] * var for pair, var in x.items()))
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from vsm_rules.compacts import CompactTables
 from vsm_rules.eligibility import decide
-from vsm_rules.grants import allowed, grants
+from vsm_rules.grants import allowed, grants, grants_by_jurisdiction
 from vsm_rules.records import Authority, AuthorityKind, Licence, LicensingRecord, Status
 
 PLACES = ["US-TX", "US-FL", "US-PA", "US-AZ", "US-VT", "US-MO", "US-NY", "US-CA", "CA-ON"]
@@ -180,3 +180,14 @@ def test_grants_agree_with_decide(
     expected = decide(record, profession, patients, tables, interval=interval).allowed
     bulk = all(allowed(grants(record, profession, j, tables), *interval) for j in patients)
     assert bulk == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(cases())
+def test_grants_by_jurisdiction_are_each_jurisdictions_grants(
+    case: tuple[LicensingRecord, str, list[str], CompactTables],
+) -> None:
+    record, profession, patients, tables = case
+    every = sorted(set(patients) | set(PLACES) | {"US-OH", "US-WY", "US-NJ", "US-IL"})
+    found = grants_by_jurisdiction(record, profession, every, tables)
+    assert found == {j: grants(record, profession, j, tables) for j in every}

@@ -12,6 +12,7 @@ covers the interval. The property tests hold this to `decide` on random records 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -69,6 +70,32 @@ def grants(
     for compact in tables.compacts_for(profession):
         found += _compact_grants(record, profession, jurisdiction, compact)
     return tuple(g for g in found if g.first_day <= g.last_day)
+
+
+def grants_by_jurisdiction(
+    record: LicensingRecord, profession: str, jurisdictions: Iterable[str], tables: CompactTables
+) -> dict[str, tuple[Grant, ...]]:
+    """`grants` for many patient jurisdictions at once. A jurisdiction the record never names
+    differs from another only in when it joined each compact, so such jurisdictions share one
+    computation per joining pattern."""
+    named = {lic.jurisdiction for lic in record.licences} | {
+        a.jurisdiction for a in record.authorities if a.jurisdiction is not None
+    }
+    compacts = tables.compacts_for(profession)
+    shared: dict[tuple[date | None, ...], tuple[Grant, ...]] = {}
+    found: dict[str, tuple[Grant, ...]] = {}
+    for jurisdiction in jurisdictions:
+        if jurisdiction in named or jurisdiction in tables.telehealth_registrations:
+            found[jurisdiction] = grants(record, profession, jurisdiction, tables)
+            continue
+        pattern = tuple(
+            member.honours_from if (member := compact.member(jurisdiction)) else None
+            for compact in compacts
+        )
+        if pattern not in shared:
+            shared[pattern] = grants(record, profession, jurisdiction, tables)
+        found[jurisdiction] = shared[pattern]
+    return found
 
 
 def allowed(found: tuple[Grant, ...], start: datetime, end: datetime) -> bool:
@@ -208,4 +235,4 @@ def _privilege_grants(
     return [p.meet(b) for p in privileges for b in backed]
 
 
-__all__ = ["ALWAYS", "Grant", "allowed", "grants"]
+__all__ = ["ALWAYS", "Grant", "allowed", "grants", "grants_by_jurisdiction"]

@@ -24,7 +24,7 @@ def yardstick() -> ModuleType:
 
 def _gains(problem: Problem) -> dict[Pair, int]:
     found = bulk_candidates(problem)
-    return dict(zip(found.pairs(), found.gains, strict=True))
+    return found.gains()
 
 
 def _best_schedule(problem: Problem, pairs: list[Pair], gains: dict[Pair, int]) -> int:

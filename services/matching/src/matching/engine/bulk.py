@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 import numpy as np
 import numpy.typing as npt
 from vsm_rules.availability import FreeSpans
-from vsm_rules.grants import Grant, grants
+from vsm_rules.grants import Grant, grants_by_jurisdiction
 from vsm_rules.time_off import local_days
 
 from matching.engine.problem import Clinician, Problem, Shift
@@ -36,17 +36,27 @@ def micros(instant: datetime) -> int:
 
 @dataclass(frozen=True, slots=True)
 class CandidateTable:
-    """Eligible, profitable pairs as parallel arrays: shift ids, clinician ids, gains."""
+    """Eligible, profitable pairs as parallel arrays (clinician by clinician): indices into
+    `shift_ids` and `clinician_ids`, and gains (score x 3,600)."""
 
-    shifts: tuple[str, ...]
-    clinicians: tuple[str, ...]
-    gains: tuple[int, ...]
+    shift_ids: list[str]
+    clinician_ids: list[str]
+    shift: Ints
+    clinician: Ints
+    gain: Ints
 
     def __len__(self) -> int:
-        return len(self.gains)
+        return int(self.gain.size)
 
     def pairs(self) -> list[tuple[str, str]]:
-        return list(zip(self.shifts, self.clinicians, strict=True))
+        shifts, clinicians = self.shift_ids, self.clinician_ids
+        return [
+            (shifts[s], clinicians[c])
+            for s, c in zip(self.shift.tolist(), self.clinician.tolist(), strict=True)
+        ]
+
+    def gains(self) -> dict[tuple[str, str], int]:
+        return dict(zip(self.pairs(), self.gain.tolist(), strict=True))
 
 
 class _ProfessionShifts:
@@ -77,19 +87,17 @@ class _ProfessionShifts:
         facilities = sorted({s.facility for s in shifts})
         self.facility_index = {f: i for i, f in enumerate(facilities)}
         self.facility = np.array([self.facility_index[s.facility] for s in shifts], dtype=np.int64)
-        needs: dict[str, list[int]] = defaultdict(list)
+        self.jurisdictions = sorted({j for s in shifts for j in s.patient_jurisdictions})
+        numbered = {j: i for i, j in enumerate(self.jurisdictions)}
+        widest = max((len(set(s.patient_jurisdictions)) for s in shifts), default=0)
+        self.needs = np.full((len(shifts), widest), -1, dtype=np.int64)  # jurisdiction indices
         for i, s in enumerate(shifts):
-            for j in set(s.patient_jurisdictions):
-                needs[j].append(i)
-        self.needs: dict[str, Bools] = {}
-        for j, rows in needs.items():
-            mask = np.zeros(len(shifts), dtype=np.bool_)
-            mask[rows] = True
-            self.needs[j] = mask
+            for k, j in enumerate(sorted(set(s.patient_jurisdictions))):
+                self.needs[i, k] = numbered[j]
 
 
 def bulk_candidates(problem: Problem) -> CandidateTable:
-    """Every eligible, profitable pair, by shift then clinician (as `candidates.candidates`)."""
+    """Every eligible, profitable pair (the pairs of `candidates.candidates`), by clinician."""
     by_profession: dict[str, list[Shift]] = defaultdict(list)
     for shift in problem.shifts.values():
         by_profession[shift.profession].append(shift)
@@ -97,32 +105,39 @@ def bulk_candidates(problem: Problem) -> CandidateTable:
     first = min([problem.horizon_start, *(s.start for s in problem.shifts.values())])
     last = max([problem.horizon_end, *(s.end for s in problem.shifts.values())])
     barred: dict[str, set[str]] = defaultdict(set)
-    for facility, clinician_ids in problem.do_not_return.items():
-        for clinician_id in clinician_ids:
+    for facility, unwelcome in problem.do_not_return.items():
+        for clinician_id in unwelcome:
             barred[clinician_id].add(facility)
     excluded: dict[str, set[str]] = defaultdict(set)
     for shift_id, clinician_id in problem.excluded:
         excluded[clinician_id].add(shift_id)
-    out_shifts: list[str] = []
-    out_clinicians: list[str] = []
-    out_gains: list[int] = []
-    for clinician in problem.clinicians.values():
+    shift_ids = list(problem.shifts)
+    shift_index = {shift_id: i for i, shift_id in enumerate(shift_ids)}
+    global_rows = {p: np.array([shift_index[i] for i in t.ids], dtype=np.int64)
+                   for p, t in arrays.items()}  # fmt: skip
+    clinician_ids = list(problem.clinicians)
+    out_shifts: list[Ints] = []
+    out_clinicians: list[Ints] = []
+    out_gains: list[Ints] = []
+    for number, clinician in enumerate(problem.clinicians.values()):
         table = arrays.get(clinician.profession)
         if table is None:
             continue
         rows = _available_rows(table, clinician, first, last)
         if rows.size:
             rows = rows[_allowed(problem, table, clinician, rows, barred, excluded)]
-        gains = table.value[rows] - clinician.rate_cents_per_hour * table.seconds[rows]
-        for row, gain in zip(rows.tolist(), gains.tolist(), strict=True):
-            out_shifts.append(table.ids[row])
-            out_clinicians.append(clinician.id)
-            out_gains.append(gain)
-    order = sorted(range(len(out_gains)), key=lambda i: (out_shifts[i], out_clinicians[i]))
+        if not rows.size:
+            continue
+        out_shifts.append(global_rows[clinician.profession][rows])
+        out_clinicians.append(np.full(rows.size, number, dtype=np.int64))
+        out_gains.append(table.value[rows] - clinician.rate_cents_per_hour * table.seconds[rows])
+    empty = np.empty(0, dtype=np.int64)
     return CandidateTable(
-        tuple(out_shifts[i] for i in order),
-        tuple(out_clinicians[i] for i in order),
-        tuple(out_gains[i] for i in order),
+        shift_ids,
+        clinician_ids,
+        np.concatenate(out_shifts) if out_shifts else empty,
+        np.concatenate(out_clinicians) if out_clinicians else empty,
+        np.concatenate(out_gains) if out_gains else empty,
     )
 
 
@@ -177,14 +192,30 @@ def _allowed(
 def _licensed(
     problem: Problem, table: _ProfessionShifts, clinician: Clinician, rows: Ints
 ) -> Bools:
-    """Rule 3: for every patient jurisdiction a shift needs, some grant covers the shift."""
+    """Rule 3: for every patient jurisdiction a shift needs, some grant covers the shift.
+
+    Jurisdictions with the same grants share one coverage mask; each shift then looks up the
+    mask of each jurisdiction it needs."""
+    needs = table.needs[rows]
+    named = np.unique(needs[needs >= 0])
+    found = grants_by_jurisdiction(
+        clinician.licensing,
+        clinician.profession,
+        [table.jurisdictions[j] for j in named.tolist()],
+        problem.tables,
+    )
+    distinct = list(dict.fromkeys(found.values()))
+    group = np.zeros(len(table.jurisdictions), dtype=np.int64)
+    for j in named.tolist():
+        group[j] = distinct.index(found[table.jurisdictions[j]])
+    covered = np.stack(
+        [_covered(held, table, rows) for held in distinct] or [np.ones(rows.size, dtype=np.bool_)]
+    )
     ok = np.ones(rows.size, dtype=np.bool_)
-    for jurisdiction, needs in table.needs.items():
-        needed = needs[rows]
-        if not needed.any():
-            continue
-        held = grants(clinician.licensing, clinician.profession, jurisdiction, problem.tables)
-        ok &= ~needed | _covered(held, table, rows)
+    columns = np.arange(rows.size)
+    for k in range(needs.shape[1]):
+        need = needs[:, k]
+        ok &= (need < 0) | covered[group[np.maximum(need, 0)], columns]
     return ok
 
 

@@ -77,7 +77,7 @@ def solve(problem: Problem, time_limit: float = 10.0, seed: int = 0, workers: in
     """Best assignments found within `time_limit` seconds (wall time, generation included)."""
     started = time.monotonic()
     found = bulk_candidates(problem)
-    gains: dict[Pair, int] = dict(zip(found.pairs(), found.gains, strict=True))
+    gains: dict[Pair, int] = found.gains()
     for shift_id, clinician_id in problem.fixed:  # accepted work counts even if now ineligible
         shift, clinician = problem.shifts[shift_id], problem.clinicians[clinician_id]
         gains.setdefault((shift_id, clinician_id), problem.gain_scaled(shift, clinician))
