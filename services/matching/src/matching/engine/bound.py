@@ -14,18 +14,15 @@ above as the prices settle.
 from __future__ import annotations
 
 import time
-from bisect import bisect_right
-from collections import defaultdict
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
 
 import numpy as np
 import numpy.typing as npt
-from vsm_rules.weekly_hours import week_minutes, weekly_totals
+from vsm_rules.weekly_hours import weekly_totals
 
-from matching.engine.bulk import micros
-from matching.engine.problem import Pair, Problem
+from matching.engine.bulk import CandidateTable, micros
+from matching.engine.problem import Clinician, Problem
+from matching.engine.weeks import WeekGrid
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
@@ -46,81 +43,101 @@ class _Relaxation:
     counts: Ints
 
 
-def _relaxation(problem: Problem, pairs: Sequence[Pair], gains: Mapping[Pair, int]) -> _Relaxation:
-    by_clinician: dict[str, list[Pair]] = defaultdict(list)
-    for pair in pairs:
-        if gains[pair] > 0:
-            by_clinician[pair[1]].append(pair)
-    order = sorted(by_clinician, key=lambda c: -len(by_clinician[c]))
-    shift_rows: dict[str, int] = {}
-    per_shift: dict[str, int] = defaultdict(int)
-    for pair in pairs:
-        per_shift[pair[0]] += gains[pair] > 0
-    positions: list[float] = []
-    week_rows: dict[tuple[str, date], int] = {}
-    room: list[float] = []
-    gain: list[float] = []
-    shift: list[int] = []
-    pred: list[int] = []
-    week: list[list[int]] = []
-    hours: list[list[float]] = []
-    offsets: list[int] = []
-    counts: list[int] = []
-    for clinician_id in order:
-        clinician = problem.clinicians[clinician_id]
-        rest = clinician.min_rest_minutes * 60_000_000
-        chosen = sorted(
-            by_clinician[clinician_id],
-            key=lambda p: micros(problem.shifts[p[0]].end) + rest,
-        )
-        base = len(gain)
-        offsets.append(base)
-        counts.append(len(chosen))
-        busy_ends = [micros(problem.shifts[p[0]].end) + rest for p in chosen]
-        booked = weekly_totals(clinician.zone, clinician.booked)
-        load: dict[date, float] = defaultdict(float)
-        parts_of = []
-        for pair in chosen:
-            s = problem.shifts[pair[0]]
-            parts = week_minutes(clinician.zone, s.start, s.end)
-            parts_of.append(parts)
-            for monday, minutes in parts.items():
-                load[monday] += minutes
-        cap = clinician.max_minutes_per_week
-        for k, pair in enumerate(chosen):
-            s = problem.shifts[pair[0]]
-            gain.append(float(gains[pair]))
-            if per_shift[pair[0]] > s.positions:
-                if pair[0] not in shift_rows:
-                    shift_rows[pair[0]] = len(positions)
-                    positions.append(float(s.positions))
-                shift.append(shift_rows[pair[0]])
-            else:
-                shift.append(-1)
-            fits = bisect_right(busy_ends, micros(s.start))  # only earlier pairs end by then
-            pred.append(base + fits - 1 if fits else -1)
-            row_weeks, row_hours = [-1, -1], [0.0, 0.0]
-            for n, (monday, minutes) in enumerate(sorted(parts_of[k].items())[:2]):
-                left = max(cap - booked.get(monday, 0.0), 0.0)
-                if load[monday] > left:  # the cap can bind in this week
-                    if (clinician_id, monday) not in week_rows:
-                        week_rows[(clinician_id, monday)] = len(room)
-                        room.append(left / 60)
-                    row_weeks[n] = week_rows[(clinician_id, monday)]
-                    row_hours[n] = minutes / 60
-            week.append(row_weeks)
-            hours.append(row_hours)
+def _relaxation(problem: Problem, table: CandidateTable) -> _Relaxation:
+    """The arrays the prices act on, for every profitable pair of the table."""
+    keep = table.gain > 0
+    shift_of, clinician_of, gain = table.shift[keep], table.clinician[keep], table.gain[keep]
+    shifts = [problem.shifts[i] for i in table.shift_ids]
+    clinicians = [problem.clinicians[i] for i in table.clinician_ids]
+    starts = np.array([micros(s.start) for s in shifts], dtype=np.int64)[shift_of]
+    ends = np.array([micros(s.end) for s in shifts], dtype=np.int64)[shift_of]
+    rest = np.array([c.min_rest_minutes * 60_000_000 for c in clinicians], dtype=np.int64)
+    busy_ends = ends + rest[clinician_of]
+
+    # clinicians by falling pair count, each one's pairs by busy end
+    counts_all = np.bincount(clinician_of, minlength=len(clinicians))
+    rank = np.empty(len(clinicians), dtype=np.int64)
+    by_count = np.argsort(-counts_all, kind="stable")
+    rank[by_count] = np.arange(len(clinicians))
+    order = np.lexsort((busy_ends, rank[clinician_of]))
+    shift_of, clinician_of, gain = shift_of[order], clinician_of[order], gain[order]
+    starts, ends, busy_ends = starts[order], ends[order], busy_ends[order]
+    counts = counts_all[by_count]
+    counts = counts[counts > 0]
+    offsets = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
+
+    # the last earlier pair of the same clinician that ends (with rest) by this one's start
+    origin = int(min(starts.min(initial=0), busy_ends.min(initial=0)))
+    span = int(max(busy_ends.max(initial=0), starts.max(initial=0))) - origin + 1
+    owner = rank[clinician_of]
+    keys = owner * span + (busy_ends - origin)
+    fits = np.searchsorted(keys, owner * span + (starts - origin), side="right") - 1
+    pred = np.where(fits >= offsets[owner], fits, -1).astype(np.int64)
+
+    # positions that can bind
+    per_shift = np.bincount(shift_of, minlength=len(shifts))
+    wanted = np.array([s.positions for s in shifts], dtype=np.int64)
+    binding = per_shift > wanted
+    shift_row = np.full(len(shifts), -1, dtype=np.int64)
+    shift_row[binding] = np.arange(int(binding.sum()))
+    positions = wanted[binding].astype(np.float64)
+
+    # weekly hours that can bind: each pair's minutes in the local week it starts in and the next
+    week = np.zeros((gain.size, 2), dtype=np.int64)
+    minutes = np.zeros((gain.size, 2), dtype=np.float64)
+    zones = sorted({c.zone for c in clinicians})
+    zone_of = np.array([zones.index(c.zone) for c in clinicians], dtype=np.int64)
+    first = min([problem.horizon_start, *(s.start for s in shifts)])
+    last = max([problem.horizon_end, *(s.end for s in shifts)])
+    grids = [WeekGrid(zone, first, last) for zone in zones]
+    for z, grid in enumerate(grids):
+        rows = np.flatnonzero(zone_of[clinician_of] == z)
+        if rows.size:
+            index, one, two = grid.parts(starts[rows], ends[rows])
+            week[rows, 0], week[rows, 1] = index, index + 1
+            minutes[rows, 0], minutes[rows, 1] = one, two
+    weeks_per_zone = max(len(g.mondays) for g in grids) if grids else 1
+    cell = clinician_of[:, None] * weeks_per_zone + week  # (clinician, week) as one number
+    used = minutes > 0
+    cells, inverse = np.unique(cell[used], return_inverse=True)
+    load = np.bincount(inverse, minutes[used], cells.size)
+    room_all = np.empty(cells.size)
+    cap = np.array([c.max_minutes_per_week for c in clinicians], dtype=np.float64)
+    booked = _booked_minutes(clinicians, grids, zone_of, weeks_per_zone)
+    for n, value in enumerate(cells.tolist()):
+        c = value // weeks_per_zone
+        room_all[n] = max(cap[c] - booked.get(value, 0.0), 0.0)
+    binds = load > room_all + 1e-9
+    cell_row = np.where(binds, np.cumsum(binds) - 1, -1)
+    week_rows = np.full(cell.shape, -1, dtype=np.int64)
+    week_rows[used] = cell_row[inverse]
+    hours = np.where(week_rows >= 0, minutes / 60, 0.0)
     return _Relaxation(
-        gain=np.array(gain, dtype=np.float64),
-        shift=np.array(shift, dtype=np.int64),
-        positions=np.array(positions, dtype=np.float64),
-        week=np.array(week, dtype=np.int64).reshape(-1, 2),
-        hours=np.array(hours, dtype=np.float64).reshape(-1, 2),
-        room=np.array(room, dtype=np.float64),
-        pred=np.array(pred, dtype=np.int64),
-        offsets=np.array(offsets, dtype=np.int64),
-        counts=np.array(counts, dtype=np.int64),
+        gain=gain.astype(np.float64),
+        shift=shift_row[shift_of],
+        positions=positions,
+        week=week_rows,
+        hours=hours,
+        room=room_all[binds] / 60,
+        pred=pred,
+        offsets=offsets,
+        counts=counts.astype(np.int64),
     )
+
+
+def _booked_minutes(
+    clinicians: list[Clinician], grids: list[WeekGrid], zone_of: Ints, weeks_per_zone: int
+) -> dict[int, float]:
+    """Booked minutes per (clinician, week) cell, by the rules' own weekly totals."""
+    booked: dict[int, float] = {}
+    for c, clinician in enumerate(clinicians):
+        if not clinician.booked:
+            continue
+        mondays = {m: i for i, m in enumerate(grids[int(zone_of[c])].mondays)}
+        for monday, minutes in weekly_totals(clinician.zone, clinician.booked).items():
+            if monday in mondays:
+                booked[c * weeks_per_zone + mondays[monday]] = minutes
+    return booked
 
 
 def _schedules(r: _Relaxation, weight: Floats) -> tuple[float, Floats]:
@@ -175,8 +192,7 @@ class Bound:
 
 def lagrangian_bound(
     problem: Problem,
-    pairs: Sequence[Pair],
-    gains: Mapping[Pair, int],
+    table: CandidateTable,
     known: float,
     seconds: float,
     max_iterations: int = 3000,
@@ -184,7 +200,7 @@ def lagrangian_bound(
     """The smallest `L` found within `seconds`; `known` is the score of an answer at hand
     (it sets the step size and ends the search once `L` meets it)."""
     started = time.monotonic()
-    r = _relaxation(problem, pairs, gains)
+    r = _relaxation(problem, table)
     lam = _opening_prices(r)
     mu = np.zeros(r.room.size)
     best = float("inf")

@@ -55,6 +55,13 @@ class CandidateTable:
             for s, c in zip(self.shift.tolist(), self.clinician.tolist(), strict=True)
         ]
 
+    def subset(self, mask: Bools) -> CandidateTable:
+        """The pairs where `mask` holds."""
+        return CandidateTable(
+            self.shift_ids, self.clinician_ids,
+            self.shift[mask], self.clinician[mask], self.gain[mask],
+        )  # fmt: skip
+
     def gains(self) -> dict[tuple[str, str], int]:
         return dict(zip(self.pairs(), self.gain.tolist(), strict=True))
 

@@ -95,10 +95,12 @@ def solve(problem: Problem, time_limit: float = 10.0, seed: int = 0, workers: in
     bound = sum(r.bound for r in results)
     if bound > score:
         priced = lagrangian_bound(
-            problem, list(gains), gains, known=score,
+            problem, found, known=score,
             seconds=max(time_limit - (time.monotonic() - started), 0.05),
         )  # fmt: skip
-        bound = min(bound, priced.value)
+        eligible = set(found.pairs()) if problem.fixed else set()
+        outside = sum(gains[p] for p in problem.fixed if p not in eligible)  # forced anyway
+        bound = min(bound, priced.value + outside)
     return Answer(
         assignments=tuple(sorted(p for r in results for p in r.chosen)),
         score=score / SCALE,
