@@ -168,18 +168,18 @@ def _schedules(r: _Relaxation, weight: Floats) -> tuple[float, Floats]:
     return total, chosen
 
 
-def _opening_prices(r: _Relaxation) -> Floats:
+def _opening_prices(r: _Relaxation, gain: Floats) -> Floats:
     """A shift's first price: the gain of its best candidate left out by its positions."""
     lam = np.zeros(r.positions.size)
     rows = np.flatnonzero(r.shift >= 0)
     if rows.size == 0:
         return lam
-    order = rows[np.lexsort((-r.gain[rows], r.shift[rows]))]
+    order = rows[np.lexsort((-gain[rows], r.shift[rows]))]
     shifts = r.shift[order]
     starts = np.searchsorted(shifts, np.arange(r.positions.size))
     rank = np.arange(order.size) - starts[shifts]
     marginal = rank == r.positions[shifts].astype(np.int64)
-    lam[shifts[marginal]] = r.gain[order[marginal]]
+    lam[shifts[marginal]] = np.maximum(gain[order[marginal]], 0.0)
     return lam
 
 
@@ -201,13 +201,13 @@ def lagrangian_bound(
     (it sets the step size and ends the search once `L` meets it)."""
     started = time.monotonic()
     r = _relaxation(problem, table)
-    lam = _opening_prices(r)
+    has_week = r.week >= 0
     mu = np.zeros(r.room.size)
+    lam = _opening_prices(r, r.gain)
     best = float("inf")
     theta = 1.0
     since_better = 0
     iterations = 0
-    has_week = r.week >= 0
     while iterations < max_iterations and time.monotonic() - started < seconds:
         iterations += 1
         weight = r.gain - np.where(r.shift >= 0, lam[r.shift], 0.0)

@@ -29,10 +29,12 @@ from matching.engine.rules import (
     new_model,
     set_objective,
 )
+from matching.engine.windows import solve_in_windows
 
 logger = logging.getLogger(__name__)
 SCALE = 3600  # gains are score x 3,600
 BOUND_SHARE = 0.15  # of the time limit, for the Lagrangian bound after the search
+LARGE_GROUP = 30_000  # pairs: larger groups are solved window by window (windows.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,13 +128,17 @@ def _solve_group(
     if len(group) == 1 and not fixed:  # one pair alone: take it (its gain is positive)
         pair = group[0]
         return _GroupResult([pair], gains[pair], float(gains[pair]), True)
+    previous = [p for p in problem.hint if p in members]
+    if len(group) > LARGE_GROUP:
+        chosen = solve_in_windows(problem, group, gains, fixed, previous, seconds, seed, workers)
+        score = sum(gains[p] for p in chosen)
+        return _GroupResult(chosen, score, positions_bound(problem, group, gains), False)
     built = new_model(problem, group)
     add_positions(built)
     add_overlap_and_rest(built)
     add_weekly_hours(built)
     add_fixed(built, fixed)
     start = greedy_start(problem, group, gains, fixed)
-    previous = [p for p in problem.hint if p in members]
     add_hint(built, previous or start)
     set_objective(built, gains)
     solver = cp_model.CpSolver()
