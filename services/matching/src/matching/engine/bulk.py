@@ -12,6 +12,7 @@ per-pair rule. A test holds the result to `candidates.candidates` on generated i
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -61,6 +62,26 @@ class CandidateTable:
             self.shift_ids, self.clinician_ids,
             self.shift[mask], self.clinician[mask], self.gain[mask],
         )  # fmt: skip
+
+    def ranks(self, by_clinician: bool = False) -> Ints:
+        """Each pair's place among its shift's (or clinician's) pairs by falling gain (0 for
+        the best)."""
+        owner = self.clinician if by_clinician else self.shift
+        order = np.lexsort((-self.gain, owner))
+        shifts = owner[order]
+        first = np.searchsorted(shifts, shifts, side="left")
+        rank = np.empty(self.gain.size, dtype=np.int64)
+        rank[order] = np.arange(self.gain.size) - first
+        return rank
+
+    def holds(self, pairs: Iterable[tuple[str, str]]) -> Bools:
+        """Where the table holds one of `pairs`."""
+        shifts = {s: i for i, s in enumerate(self.shift_ids)}
+        clinicians = {c: i for i, c in enumerate(self.clinician_ids)}
+        width = len(clinicians) + 1
+        wanted = [shifts[s] * width + clinicians[c] for s, c in pairs
+                  if s in shifts and c in clinicians]  # fmt: skip
+        return np.isin(self.shift * width + self.clinician, np.array(wanted, dtype=np.int64))
 
     def gains(self) -> dict[tuple[str, str], int]:
         return dict(zip(self.pairs(), self.gain.tolist(), strict=True))

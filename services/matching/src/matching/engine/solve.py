@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+import numpy as np
+import numpy.typing as npt
 from ortools.sat.python import cp_model
 
 from matching.engine.bound import lagrangian_bound
-from matching.engine.bulk import bulk_candidates
+from matching.engine.bulk import CandidateTable, bulk_candidates
 from matching.engine.candidates import components
 from matching.engine.greedy import greedy_start
 from matching.engine.problem import Pair, Problem
@@ -29,12 +31,15 @@ from matching.engine.rules import (
     new_model,
     set_objective,
 )
-from matching.engine.windows import solve_in_windows
+from matching.engine.windows import SPARE_CANDIDATES, solve_in_windows
 
 logger = logging.getLogger(__name__)
 SCALE = 3600  # gains are score x 3,600
 BOUND_SHARE = 0.15  # of the time limit, for the Lagrangian bound after the search
-LARGE_GROUP = 30_000  # pairs: larger groups are solved window by window (windows.py)
+LARGE_GROUP = 60_000  # pairs: larger groups are solved window by window (windows.py)
+SHIFT_KEEPS = 2  # candidates per position, when pruned
+CLINICIAN_KEEPS = 8  # each clinician's most valuable shifts, when pruned
+PRUNE_ABOVE = 100_000  # eligible pairs: a larger market is searched among its best pairs only
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +84,15 @@ def solve(problem: Problem, time_limit: float = 10.0, seed: int = 0, workers: in
     """Best assignments found within `time_limit` seconds (wall time, generation included)."""
     started = time.monotonic()
     found = bulk_candidates(problem)
-    gains: dict[Pair, int] = found.gains()
+    pruned = len(found) > PRUNE_ABOVE
+    if pruned:  # search among the greedy answer over every pair and the most promising pairs
+        every = found.gains()
+        kept = greedy_start(problem, problem.hint, every, problem.fixed) if problem.hint else []
+        start = greedy_start(problem, every, every, kept or problem.fixed)
+        del every
+        problem = replace(problem, hint=tuple(start))
+        found_pool = found.subset(_promising(problem, found))
+    gains: dict[Pair, int] = (found_pool if pruned else found).gains()
     for shift_id, clinician_id in problem.fixed:  # accepted work counts even if now ineligible
         shift, clinician = problem.shifts[shift_id], problem.clinicians[clinician_id]
         gains.setdefault((shift_id, clinician_id), problem.gain_scaled(shift, clinician))
@@ -94,7 +107,7 @@ def solve(problem: Problem, time_limit: float = 10.0, seed: int = 0, workers: in
         remaining_pairs -= len(group)
         results.append(_solve_group(problem, group, gains, share, seed, workers))
     score = sum(r.score for r in results)
-    bound = sum(r.bound for r in results)
+    bound = sum(r.bound for r in results) if not pruned else _positions_bound(problem, found)
     if bound > score:
         priced = lagrangian_bound(
             problem, found, known=score,
@@ -147,6 +160,11 @@ def _solve_group(
     solver.parameters.random_seed = seed
     status = solver.solve(built.model)
     fallback_score = sum(gains[p] for p in start)
+    logger.info(
+        "group of %d pairs: %s in %.2fs of %.2fs, greedy %d, found %d",
+        len(group), solver.status_name(status), solver.wall_time, seconds, fallback_score,
+        solver.objective_value if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else 0,
+    )  # fmt: skip
     ceiling = positions_bound(problem, group, gains)
     if (
         status not in (cp_model.OPTIMAL, cp_model.FEASIBLE)
@@ -162,6 +180,24 @@ def _solve_group(
         bound=min(solver.best_objective_bound, ceiling),
         optimal=status == cp_model.OPTIMAL,
     )
+
+
+def _promising(problem: Problem, found: CandidateTable) -> npt.NDArray[np.bool_]:
+    """Each shift's best candidates by gain (three per position and a few more), and the
+    previous answer's pairs: the pool a large market is searched in."""
+    positions = np.array([problem.shifts[s].positions for s in found.shift_ids], dtype=np.int64)
+    best = found.ranks() < SHIFT_KEEPS * positions[found.shift] + SPARE_CANDIDATES
+    best |= found.ranks(by_clinician=True) < CLINICIAN_KEEPS
+    return best | found.holds(problem.hint) | found.holds(problem.fixed)
+
+
+def _positions_bound(problem: Problem, found: CandidateTable) -> float:
+    """`positions_bound` over every eligible pair, and the fixed pairs forced beyond them."""
+    positions = np.array([problem.shifts[s].positions for s in found.shift_ids], dtype=np.int64)
+    best = (found.ranks() < positions[found.shift]) & (found.gain > 0)
+    forced = set(problem.fixed) - set(found.subset(found.holds(problem.fixed)).pairs())
+    extra = sum(problem.gain_scaled(problem.shifts[s], problem.clinicians[c]) for s, c in forced)
+    return float(found.gain[best].sum()) + max(extra, 0)
 
 
 def positions_bound(problem: Problem, group: list[Pair], gains: dict[Pair, int]) -> float:

@@ -13,6 +13,7 @@ Only each shift's best candidates (by gain) enter the windows: the few a positio
 from __future__ import annotations
 
 import itertools
+import logging
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -33,6 +34,7 @@ from matching.engine.rules import (
     set_objective,
 )
 
+logger = logging.getLogger(__name__)
 WINDOW_PAIRS = 6000
 SPARE_CANDIDATES = 3  # per shift, beyond three per position
 
@@ -72,6 +74,7 @@ def solve_in_windows(
         return sorted(current)
     fixed_set = set(fixed)
     passes = 0
+    opening = _score(current, gains)
     while time.monotonic() < ends - 0.2:
         for shifts in windows:
             left = ends - time.monotonic()
@@ -81,6 +84,10 @@ def solve_in_windows(
             current = _improve(problem, pool, gains, shifts, current, fixed_set, slice_seconds,
                                seed + passes, workers)  # fmt: skip
         passes += 1
+    logger.info(
+        "%d pairs (%d kept), %d windows, %d passes: %d -> %d",
+        len(group), len(pool), len(windows), passes, opening, _score(current, gains),
+    )  # fmt: skip
     return sorted(current)
 
 
