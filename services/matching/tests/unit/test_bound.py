@@ -63,3 +63,16 @@ def test_bound_stays_above_the_lp_and_close_to_it(yardstick: ModuleType, seed: i
     bound = lagrangian_bound(problem, bulk_candidates(problem), known=0.97 * lp * 3600, seconds=3)
     assert bound.value / 3600 >= lp * (1 - 1e-9)
     assert bound.value / 3600 <= lp * 1.02
+
+
+def test_each_pair_fits_after_a_pair_of_its_own_clinician(yardstick: ModuleType) -> None:
+    """With over 5,000 clinicians (their numbers times instants once overflowed): a pair's
+    predecessor is an earlier pair of the same clinician that ends, with rest, by its start."""
+    doc = yardstick.generate(8, 1500, 7000, "2027-03-08T00:00:00Z", 7)
+    problem = problem_from_instance(doc)
+    r = _relaxation(problem, bulk_candidates(problem))
+    assert int(r.owner.max()) > 5000
+    rows = np.arange(r.gain.size)
+    has = r.pred >= 0
+    assert (r.pred < rows).all()
+    assert (r.owner[r.pred[has]] == r.owner[has]).all()

@@ -41,6 +41,7 @@ class _Relaxation:
     pred: Ints  # the last earlier pair of the clinician it fits after, -1 for none
     offsets: Ints  # clinicians by falling pair count: first pair of each
     counts: Ints
+    owner: Ints  # each pair's clinician, by place in that order
 
 
 def _relaxation(problem: Problem, table: CandidateTable) -> _Relaxation:
@@ -67,8 +68,8 @@ def _relaxation(problem: Problem, table: CandidateTable) -> _Relaxation:
     offsets = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
 
     # the last earlier pair of the same clinician that ends (with rest) by this one's start
-    origin = int(min(starts.min(initial=0), busy_ends.min(initial=0)))
-    span = int(max(busy_ends.max(initial=0), starts.max(initial=0))) - origin + 1
+    origin = int(starts.min()) if starts.size else 0  # starts come before busy ends
+    span = (int(busy_ends.max()) - origin + 1) if starts.size else 1
     owner = rank[clinician_of]
     keys = owner * span + (busy_ends - origin)
     fits = np.searchsorted(keys, owner * span + (starts - origin), side="right") - 1
@@ -122,6 +123,7 @@ def _relaxation(problem: Problem, table: CandidateTable) -> _Relaxation:
         pred=pred,
         offsets=offsets,
         counts=counts.astype(np.int64),
+        owner=owner,
     )
 
 
@@ -141,30 +143,60 @@ def _booked_minutes(
 
 
 def _schedules(r: _Relaxation, weight: Floats) -> tuple[float, Floats]:
-    """Every clinician's best schedule at these weights: the total and the chosen pairs."""
+    """Every clinician's best schedule at these weights: the total and the chosen pairs.
+
+    A pair of weight zero or less never improves a schedule, so only the others enter the
+    dynamic programme (usually a small part, once shifts have prices)."""
+    keep = weight > 0
+    rows = np.flatnonzero(keep)
+    chosen = np.zeros(weight.size)
+    if rows.size == 0:
+        return 0.0, chosen
+    owner = r.owner[rows]
+    counts_all = np.bincount(owner)
+    order = np.lexsort((rows, -counts_all[owner]))  # by falling count, then as before
+    rows, owner = rows[order], owner[order]
+    place = np.empty(rows.size, dtype=np.int64)
+    place[order] = np.arange(rows.size)  # compressed index (old order) -> new index
+    kept_before = np.cumsum(keep)  # kept pairs up to each original index
+    counts = counts_all[owner[np.r_[0, np.flatnonzero(np.diff(owner)) + 1]]]
+    offsets = np.r_[0, np.cumsum(counts)[:-1]].astype(np.int64)
+    old_pred = r.pred[rows]
+    compressed = np.where(old_pred >= 0, kept_before[np.maximum(old_pred, 0)] - 1, -1)
+    pred = np.where(compressed >= 0, place[np.maximum(compressed, 0)], -1)
+    same = owner[np.maximum(pred, 0)] == owner  # the last kept pair may be another's
+    pred = np.where((pred >= 0) & same, pred, -1)
+    total, taken = _dynamic_programme(weight[rows], pred, offsets, counts)
+    chosen[rows] = taken
+    return total, chosen
+
+
+def _dynamic_programme(
+    weight: Floats, pred: Ints, offsets: Ints, counts: Ints
+) -> tuple[float, Floats]:
+    """Weighted interval scheduling for all clinicians in lockstep (clinicians by falling pair
+    count, each one's pairs by busy end; `pred` the last pair a pair fits after, or -1)."""
     best = np.zeros(weight.size + 1)  # best[k + 1]: the best of the clinician's pairs up to k
-    longest = int(r.counts[0]) if r.counts.size else 0
-    active = np.searchsorted(-r.counts, -np.arange(1, longest + 1), side="right")
+    longest = int(counts[0])
+    active = np.searchsorted(-counts, -np.arange(1, longest + 1), side="right")
     for step in range(longest):
-        rows = r.offsets[: active[step]] + step
+        rows = offsets[: active[step]] + step
         before = best[rows] if step else np.zeros(rows.size)
-        take = weight[rows] + best[r.pred[rows] + 1]
+        take = weight[rows] + best[pred[rows] + 1]
         best[rows + 1] = np.maximum(before, take)
-    if not r.counts.size:
-        return 0.0, np.zeros(0)
-    ends = r.offsets + r.counts - 1
+    ends = offsets + counts - 1
     total = float(best[ends + 1].sum())
     chosen = np.zeros(weight.size)
     cursor = ends.copy()
     while True:
-        live = cursor >= r.offsets
+        live = cursor >= offsets
         if not live.any():
             break
         rows = cursor[live]
-        before = np.where(rows > r.offsets[live], best[rows], 0.0)
+        before = np.where(rows > offsets[live], best[rows], 0.0)
         taken = best[rows + 1] > before
         chosen[rows[taken]] = 1.0
-        cursor[live] = np.where(taken, r.pred[rows], rows - 1)
+        cursor[live] = np.where(taken, pred[rows], rows - 1)
     return total, chosen
 
 
