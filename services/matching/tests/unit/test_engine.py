@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import itertools
 import json
+import logging
 from dataclasses import replace
 from datetime import date
 from types import ModuleType
@@ -185,3 +186,31 @@ def test_bulk_candidates_agree_with_the_per_pair_rules(yardstick: ModuleType, se
     found = bulk_candidates(problem)
     assert per_pair
     assert sorted((s, c, g) for (s, c), g in found.gains().items()) == per_pair
+
+
+def test_large_market_paths_give_valid_answers_and_honest_bounds(
+    yardstick: ModuleType, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The paths for markets too large for one model (searching the best pairs only, solving
+    window by window), forced here on a small market: valid answers, a bound no lower than
+    the LP relaxation's, and accepted work kept."""
+    import matching.engine.solve as engine
+    import matching.engine.windows as windows
+
+    monkeypatch.setattr(engine, "PRUNE_ABOVE", 100)
+    monkeypatch.setattr(engine, "LARGE_GROUP", 40)
+    monkeypatch.setattr(windows, "WINDOW_PAIRS", 30)
+    doc = yardstick.generate(6, 400, 150, "2027-10-25T00:00:00Z", 14)
+    lp = yardstick.lp_bound(yardstick.Instance(copy.deepcopy(doc)))
+    with caplog.at_level(logging.INFO, logger="matching.engine.windows"):
+        answer = _solve_valid(yardstick, doc)
+    assert "windows" in caplog.text
+    assert answer.bound >= lp * (1 - 1e-9)
+    assert answer.score >= 0.9 * lp
+    fixed = answer.assignments[::3]
+    problem = replace(problem_from_instance(copy.deepcopy(doc)), fixed=fixed, hint=fixed)
+    again = solve(problem, time_limit=3)
+    assert set(fixed) <= set(again.assignments)
+    errors, _, _ = yardstick.validate(yardstick.Instance(copy.deepcopy(doc)),
+                                      answer_document(again))  # fmt: skip
+    assert errors == []
