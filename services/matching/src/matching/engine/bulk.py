@@ -124,45 +124,58 @@ class _ProfessionShifts:
                 self.needs[i, k] = numbered[j]
 
 
+class CandidateIndex:
+    """A market's shifts as arrays by profession, ready to find any clinician's pairs."""
+
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+        by_profession: dict[str, list[Shift]] = defaultdict(list)
+        for shift in problem.shifts.values():
+            by_profession[shift.profession].append(shift)
+        self.arrays = {p: _ProfessionShifts(s) for p, s in by_profession.items()}
+        self.first = min([problem.horizon_start, *(s.start for s in problem.shifts.values())])
+        self.last = max([problem.horizon_end, *(s.end for s in problem.shifts.values())])
+        self.barred: dict[str, set[str]] = defaultdict(set)
+        for facility, unwelcome in problem.do_not_return.items():
+            for clinician_id in unwelcome:
+                self.barred[clinician_id].add(facility)
+        self.excluded: dict[str, set[str]] = defaultdict(set)
+        for shift_id, clinician_id in problem.excluded:
+            self.excluded[clinician_id].add(shift_id)
+        self.shift_ids = list(problem.shifts)
+        shift_index = {shift_id: i for i, shift_id in enumerate(self.shift_ids)}
+        self.global_rows = {p: np.array([shift_index[i] for i in t.ids], dtype=np.int64)
+                            for p, t in self.arrays.items()}  # fmt: skip
+
+    def pairs_of(self, clinician: Clinician) -> tuple[Ints, Ints]:
+        """The clinician's eligible, profitable shifts (indices into `shift_ids`) and gains."""
+        table = self.arrays.get(clinician.profession)
+        if table is None:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+        rows = _available_rows(table, clinician, self.first, self.last)
+        if rows.size:
+            allowed = _allowed(self.problem, table, clinician, rows, self.barred, self.excluded)
+            rows = rows[allowed]
+        gains = table.value[rows] - clinician.rate_cents_per_hour * table.seconds[rows]
+        return self.global_rows[clinician.profession][rows], gains
+
+
 def bulk_candidates(problem: Problem) -> CandidateTable:
     """Every eligible, profitable pair (the pairs of `candidates.candidates`), by clinician."""
-    by_profession: dict[str, list[Shift]] = defaultdict(list)
-    for shift in problem.shifts.values():
-        by_profession[shift.profession].append(shift)
-    arrays = {p: _ProfessionShifts(s) for p, s in by_profession.items()}
-    first = min([problem.horizon_start, *(s.start for s in problem.shifts.values())])
-    last = max([problem.horizon_end, *(s.end for s in problem.shifts.values())])
-    barred: dict[str, set[str]] = defaultdict(set)
-    for facility, unwelcome in problem.do_not_return.items():
-        for clinician_id in unwelcome:
-            barred[clinician_id].add(facility)
-    excluded: dict[str, set[str]] = defaultdict(set)
-    for shift_id, clinician_id in problem.excluded:
-        excluded[clinician_id].add(shift_id)
-    shift_ids = list(problem.shifts)
-    shift_index = {shift_id: i for i, shift_id in enumerate(shift_ids)}
-    global_rows = {p: np.array([shift_index[i] for i in t.ids], dtype=np.int64)
-                   for p, t in arrays.items()}  # fmt: skip
-    clinician_ids = list(problem.clinicians)
+    index = CandidateIndex(problem)
     out_shifts: list[Ints] = []
     out_clinicians: list[Ints] = []
     out_gains: list[Ints] = []
     for number, clinician in enumerate(problem.clinicians.values()):
-        table = arrays.get(clinician.profession)
-        if table is None:
-            continue
-        rows = _available_rows(table, clinician, first, last)
+        rows, gains = index.pairs_of(clinician)
         if rows.size:
-            rows = rows[_allowed(problem, table, clinician, rows, barred, excluded)]
-        if not rows.size:
-            continue
-        out_shifts.append(global_rows[clinician.profession][rows])
-        out_clinicians.append(np.full(rows.size, number, dtype=np.int64))
-        out_gains.append(table.value[rows] - clinician.rate_cents_per_hour * table.seconds[rows])
+            out_shifts.append(rows)
+            out_clinicians.append(np.full(rows.size, number, dtype=np.int64))
+            out_gains.append(gains)
     empty = np.empty(0, dtype=np.int64)
     return CandidateTable(
-        shift_ids,
-        clinician_ids,
+        index.shift_ids,
+        list(problem.clinicians),
         np.concatenate(out_shifts) if out_shifts else empty,
         np.concatenate(out_clinicians) if out_clinicians else empty,
         np.concatenate(out_gains) if out_gains else empty,
@@ -269,4 +282,4 @@ def _per_pair_ok(problem: Problem, clinician: Clinician, shift: Shift) -> bool:
     return not (clinician.time_off and touched & clinician.time_off)
 
 
-__all__ = ["CandidateTable", "bulk_candidates", "micros"]
+__all__ = ["CandidateIndex", "CandidateTable", "bulk_candidates", "micros"]

@@ -81,7 +81,7 @@ def solve_in_windows(
             if left < 0.2:
                 break
             slice_seconds = min(max(left / max(len(windows), 1), 0.5), left - 0.1)
-            current = _improve(problem, pool, gains, shifts, current, fixed_set, slice_seconds,
+            current = improve(problem, pool, gains, shifts, current, fixed_set, slice_seconds,
                                seed + passes, workers)  # fmt: skip
         passes += 1
     logger.info(
@@ -114,7 +114,7 @@ def _windows(problem: Problem, pool: list[Pair]) -> list[frozenset[str]]:
     return [frozenset(a + b) for a, b in itertools.pairwise(runs)]
 
 
-def _improve(
+def improve(
     problem: Problem,
     pool: list[Pair],
     gains: Mapping[Pair, int],
@@ -165,4 +165,4 @@ def _improve(
     return {p for p in current if p[0] not in shifts} | set(chosen)
 
 
-__all__ = ["best_candidates", "solve_in_windows"]
+__all__ = ["best_candidates", "improve", "solve_in_windows"]
