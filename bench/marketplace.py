@@ -32,6 +32,8 @@ from typing import Any
 
 from vsm_infra.testing import YARDSTICK, load_yardstick
 
+from bench import rematch
+
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / ".cache" / "bench"
 RESULTS = ROOT / "bench" / "results"
@@ -150,12 +152,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default="", help="sizes by shift count, e.g. 500,2000")
     parser.add_argument("--seeds", default="", help="override the seeds, e.g. 1")
     parser.add_argument("--no-new-references", action="store_true")
+    parser.add_argument("--no-rematch", action="store_true", help="skip the re-matching runs")
     args = parser.parse_args(argv)
     yardstick = load_yardstick()
     references: dict[str, Any] = json.loads(REFERENCES.read_text()) if REFERENCES.exists() else {}
     only = {int(x) for x in args.only.split(",") if x}
     vsm = str(Path(sys.executable).parent / "vsm")
     rows: list[tuple[Run, dict[str, Any]]] = []
+    rematches: list[dict[str, Any]] = []
     for size in SIZES:
         if only and size.shifts not in only:
             continue
@@ -177,7 +181,12 @@ def main(argv: list[str] | None = None) -> int:
                 run, summary = _run(yardstick, command, path, solver, name)
                 rows.append((run, reference))
                 print(f"{name} {solver}: {summary}", file=sys.stderr)
+            if size.shifts >= 2000 and seed == seeds[0] and not args.no_rematch:
+                rematches += rematch.measure(yardstick, path)
+                print(f"{name} re-matching: {rematches[-2:]}", file=sys.stderr)
     report = _table(rows)
+    if rematches:
+        report += "\nRe-matching in the solved market:\n\n" + rematch.table(rematches)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "marketplace.md").write_text(report, encoding="utf-8")
     (RESULTS / "marketplace.svg").write_text(_plot(rows), encoding="utf-8")
