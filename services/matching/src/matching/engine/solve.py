@@ -37,8 +37,9 @@ logger = logging.getLogger(__name__)
 SCALE = 3600  # gains are score x 3,600
 BOUND_SHARE = 0.15  # of the time limit, for the Lagrangian bound after the search
 LARGE_GROUP = 60_000  # pairs: larger groups are solved window by window (windows.py)
-SHIFT_KEEPS = 2  # candidates per position, when pruned
-CLINICIAN_KEEPS = 8  # each clinician's most valuable shifts, when pruned
+SHIFT_KEEPS = 4  # candidates per position, in a focused search
+CLINICIAN_KEEPS = 15  # each clinician's most valuable shifts, in a focused search
+FOCUS_ABOVE = 1500  # pairs: a larger group is searched among its most promising pairs
 PRUNE_ABOVE = 100_000  # eligible pairs: a larger market is searched among its best pairs only
 
 
@@ -143,43 +144,83 @@ def _solve_group(
         return _GroupResult([pair], gains[pair], float(gains[pair]), True)
     previous = [p for p in problem.hint if p in members]
     if len(group) > LARGE_GROUP:
-        chosen = solve_in_windows(problem, group, gains, fixed, previous, seconds, seed, workers)
-        score = sum(gains[p] for p in chosen)
-        return _GroupResult(chosen, score, positions_bound(problem, group, gains), False)
-    built = new_model(problem, group)
+        windowed = solve_in_windows(problem, group, gains, fixed, previous, seconds, seed, workers)
+        score = sum(gains[p] for p in windowed)
+        return _GroupResult(windowed, score, positions_bound(problem, group, gains), False)
+    start = greedy_start(problem, group, gains, fixed)
+    fallback_score = sum(gains[p] for p in start)
+    hint = previous or start
+    searched = group
+    if len(group) > FOCUS_ABOVE:  # a large group is searched among its most promising pairs
+        searched = _focus(problem, group, gains, [*hint, *fixed])
+    chosen, status, proven = _cp_answer(
+        problem, searched, gains, fixed, hint, seconds, seed, workers
+    )
+    if searched is not group:
+        proven = float("inf")  # a bound over some pairs only bounds nothing; the caller prices
+    ceiling = min(positions_bound(problem, group, gains), proven)
+    found = sum(gains[p] for p in chosen) if chosen is not None else 0
+    logger.info(
+        "group of %d pairs: %s in %.2fs, greedy %d, found %d",
+        len(group), status, seconds, fallback_score, found,
+    )  # fmt: skip
+    hinted = sum(gains[p] for p in hint)
+    if chosen is None or found < max(hinted, fallback_score):
+        logger.warning("a group of %d pairs kept its start after %.2fs", len(group), seconds)
+        kept = hint if hinted >= fallback_score and hint is not previous else start
+        kept_score = sum(gains[p] for p in kept)
+        return _GroupResult(list(kept), kept_score, max(ceiling, float(kept_score)), False)
+    return _GroupResult(chosen, found, ceiling, status == "OPTIMAL" and searched is group)
+
+
+def _cp_answer(
+    problem: Problem,
+    pairs: list[Pair],
+    gains: dict[Pair, int],
+    fixed: list[Pair],
+    hint: list[Pair],
+    seconds: float,
+    seed: int,
+    workers: int,
+) -> tuple[list[Pair] | None, str, float]:
+    """CP-SAT on these pairs: the answer (None without one), the status, the proven bound."""
+    built = new_model(problem, pairs)
     add_positions(built)
     add_overlap_and_rest(built)
     add_weekly_hours(built)
     add_fixed(built, fixed)
-    start = greedy_start(problem, group, gains, fixed)
-    add_hint(built, previous or start)
+    add_hint(built, hint)
     set_objective(built, gains)
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = seconds
+    solver.parameters.max_time_in_seconds = max(seconds, 0.01)
     solver.parameters.num_workers = workers
     solver.parameters.random_seed = seed
     status = solver.solve(built.model)
-    fallback_score = sum(gains[p] for p in start)
-    logger.info(
-        "group of %d pairs: %s in %.2fs of %.2fs, greedy %d, found %d",
-        len(group), solver.status_name(status), solver.wall_time, seconds, fallback_score,
-        solver.objective_value if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else 0,
-    )  # fmt: skip
-    ceiling = positions_bound(problem, group, gains)
-    if (
-        status not in (cp_model.OPTIMAL, cp_model.FEASIBLE)
-        or solver.objective_value < fallback_score
-    ):
-        logger.warning("a group of %d pairs kept its greedy start after %.2fs", len(group), seconds)
-        bound = min(solver.best_objective_bound, ceiling) if status != cp_model.INFEASIBLE else 0
-        return _GroupResult(start, fallback_score, max(float(bound), fallback_score), False)
-    chosen = [pair for pair, var in built.x.items() if solver.boolean_value(var)]
-    return _GroupResult(
-        chosen=chosen,
-        score=sum(gains[p] for p in chosen),
-        bound=min(solver.best_objective_bound, ceiling),
-        optimal=status == cp_model.OPTIMAL,
-    )
+    name = solver.status_name(status)
+    if status == cp_model.INFEASIBLE:
+        return None, name, 0.0
+    bound = float(solver.best_objective_bound)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None, name, bound
+    return [pair for pair, var in built.x.items() if solver.boolean_value(var)], name, bound
+
+
+def _focus(
+    problem: Problem, group: list[Pair], gains: dict[Pair, int], keep: list[Pair]
+) -> list[Pair]:
+    """Each shift's and each clinician's most valuable pairs of the group, and `keep`."""
+    by_shift: dict[str, list[Pair]] = {}
+    by_clinician: dict[str, list[Pair]] = {}
+    for pair in group:
+        by_shift.setdefault(pair[0], []).append(pair)
+        by_clinician.setdefault(pair[1], []).append(pair)
+    chosen = set(keep)
+    for shift_id, pairs in by_shift.items():
+        limit = SHIFT_KEEPS * problem.shifts[shift_id].positions + SPARE_CANDIDATES
+        chosen.update(sorted(pairs, key=lambda p: -gains[p])[:limit])
+    for pairs in by_clinician.values():
+        chosen.update(sorted(pairs, key=lambda p: -gains[p])[:CLINICIAN_KEEPS])
+    return sorted(chosen)
 
 
 def _promising(problem: Problem, found: CandidateTable) -> npt.NDArray[np.bool_]:
