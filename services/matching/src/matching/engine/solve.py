@@ -41,6 +41,8 @@ SHIFT_KEEPS = 4  # candidates per position, in a focused search
 CLINICIAN_KEEPS = 15  # each clinician's most valuable shifts, in a focused search
 FOCUS_ABOVE = 1500  # pairs: a larger group is searched among its most promising pairs
 PRUNE_ABOVE = 100_000  # eligible pairs: a larger market is searched among its best pairs only
+POOL_SHIFT_KEEPS = 2  # candidates per position, and
+POOL_CLINICIAN_KEEPS = 8  # each clinician's most valuable shifts, in a pruned market
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,8 +229,8 @@ def _promising(problem: Problem, found: CandidateTable) -> npt.NDArray[np.bool_]
     """Each shift's best candidates by gain (three per position and a few more), and the
     previous answer's pairs: the pool a large market is searched in."""
     positions = np.array([problem.shifts[s].positions for s in found.shift_ids], dtype=np.int64)
-    best = found.ranks() < SHIFT_KEEPS * positions[found.shift] + SPARE_CANDIDATES
-    best |= found.ranks(by_clinician=True) < CLINICIAN_KEEPS
+    best = found.ranks() < POOL_SHIFT_KEEPS * positions[found.shift] + SPARE_CANDIDATES
+    best |= found.ranks(by_clinician=True) < POOL_CLINICIAN_KEEPS
     return best | found.holds(problem.hint) | found.holds(problem.fixed)
 
 
