@@ -24,6 +24,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +41,7 @@ RESULTS = ROOT / "bench" / "results"
 REFERENCES = ROOT / "bench" / "references.json"
 START = "2027-03-08T00:00:00Z"  # the horizon crosses the US change to summer time on 03-14
 DAYS = 14
+GRACE_SECONDS = 120.0  # past the time limit, a run is stopped and counted as no answer
 
 
 @dataclass(frozen=True)
@@ -114,16 +116,19 @@ def _reference(
 
 
 def _run(
-    yardstick: ModuleType, command: list[str], path: Path, solver: str, name: str
+    yardstick: ModuleType, command: list[str], path: Path, solver: str, name: str, limit: float
 ) -> tuple[Run, str]:
     """One solver process: wall time, peak memory (its max resident set), validated answer."""
     answer_path = CACHE / f"{name}.{solver}.answer.json"
     started = time.monotonic()
     with answer_path.open("w", encoding="utf-8") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.PIPE, text=True)
+        overdue = threading.Timer(limit + GRACE_SECONDS, process.kill)  # a run that never ends
+        overdue.start()
         assert process.stderr is not None
         summary = process.stderr.read()
         _, status, usage = os.wait4(process.pid, 0)
+        overdue.cancel()
     seconds = time.monotonic() - started
     process.returncode = os.waitstatus_to_exitcode(status)
     doc = json.loads(path.read_text(encoding="utf-8"))
@@ -178,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
                 ("plain", [sys.executable, "-m", "bench.plain_model", str(path),
                            "--time-limit", limit]),
             ):  # fmt: skip
-                run, summary = _run(yardstick, command, path, solver, name)
+                run, summary = _run(yardstick, command, path, solver, name, size.time_limit)
                 rows.append((run, reference))
                 print(f"{name} {solver}: {summary}", file=sys.stderr)
             if size.shifts >= 2000 and seed == seeds[0] and not args.no_rematch:

@@ -237,7 +237,7 @@ def lagrangian_bound(
     mu = np.zeros(r.room.size)
     lam = _opening_prices(r, r.gain)
     best = float("inf")
-    theta = 1.0
+    theta = 2.0
     since_better = 0
     iterations = 0
     while iterations < max_iterations and time.monotonic() - started < seconds:
@@ -250,7 +250,7 @@ def lagrangian_bound(
             best, since_better = value, 0
         else:
             since_better += 1
-            if since_better >= 20:
+            if since_better >= 30:
                 theta, since_better = theta / 2, 0
         if best <= known * (1 + 1e-9) or theta < 1e-6:
             break
