@@ -26,7 +26,7 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -39,6 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / ".cache" / "bench"
 RESULTS = ROOT / "bench" / "results"
 REFERENCES = ROOT / "bench" / "references.json"
+RUNS = RESULTS / "runs.json"  # every run's figures, merged across bench invocations
 START = "2027-03-08T00:00:00Z"  # the horizon crosses the US change to summer time on 03-14
 DAYS = 14
 GRACE_SECONDS = 120.0  # past the time limit, a run is stopped and counted as no answer
@@ -86,27 +87,31 @@ def _instance(yardstick: ModuleType, size: Size, seed: int) -> Path:
 
 
 def _reference(
-    yardstick: ModuleType, references: dict[str, Any], key: str, path: Path
+    yardstick: ModuleType, references: dict[str, Any], key: str, path: Path, lp_later: bool
 ) -> dict[str, Any]:
     digest = hashlib.sha256(YARDSTICK.read_bytes()).hexdigest()
     known = references.get(key)
-    if known is not None and known.get("yardstick_sha256") == digest:
+    current = known is not None and known.get("yardstick_sha256") == digest
+    if known is not None and current and (known.get("lp_bound") is not None or lp_later):
         return dict(known)
-    print(f"computing the yardstick's LP bound and greedy for {key} (once)", file=sys.stderr)
-    started = time.monotonic()
-    out = subprocess.run(
-        [sys.executable, str(YARDSTICK), "bound", str(path)],
-        check=True, capture_output=True, text=True,
-    )  # fmt: skip
-    lp_seconds = time.monotonic() - started
+    print(f"computing the yardstick's reference figures for {key} (once)", file=sys.stderr)
+    lp_bound, lp_seconds = None, None
+    if not lp_later:
+        started = time.monotonic()
+        out = subprocess.run(
+            [sys.executable, str(YARDSTICK), "bound", str(path)],
+            check=True, capture_output=True, text=True,
+        )  # fmt: skip
+        lp_seconds = round(time.monotonic() - started, 1)
+        lp_bound = json.loads(out.stdout)["bound"]
     doc = json.loads(path.read_text(encoding="utf-8"))
     answer = yardstick.greedy(yardstick.Instance(copy.deepcopy(doc)))
     errors, greedy_score, _ = yardstick.validate(yardstick.Instance(doc), answer)
     if errors:
         raise RuntimeError(f"the yardstick's greedy answer breaks rules on {key}")
     found = {
-        "lp_bound": json.loads(out.stdout)["bound"],
-        "lp_seconds": round(lp_seconds, 1),
+        "lp_bound": lp_bound,
+        "lp_seconds": lp_seconds,
         "greedy_score": greedy_score,
         "yardstick_sha256": digest,
     }
@@ -158,14 +163,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", default="", help="override the seeds, e.g. 1")
     parser.add_argument("--no-new-references", action="store_true")
     parser.add_argument("--no-rematch", action="store_true", help="skip the re-matching runs")
+    parser.add_argument(
+        "--lp-later", action="store_true",
+        help="do not compute a missing LP bound now (its ratios show as pending)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--report-only", action="store_true", help="rewrite the report from the saved runs"
+    )
     args = parser.parse_args(argv)
     yardstick = load_yardstick()
     references: dict[str, Any] = json.loads(REFERENCES.read_text()) if REFERENCES.exists() else {}
     only = {int(x) for x in args.only.split(",") if x}
     vsm = str(Path(sys.executable).parent / "vsm")
-    rows: list[tuple[Run, dict[str, Any]]] = []
-    rematches: list[dict[str, Any]] = []
-    for size in SIZES:
+    saved: dict[str, Any] = (
+        json.loads(RUNS.read_text()) if RUNS.exists() else {"runs": {}, "rematches": {}}
+    )
+    for size in SIZES if not args.report_only else ():
         if only and size.shifts not in only:
             continue
         seeds = tuple(int(s) for s in args.seeds.split(",") if s) or size.seeds
@@ -175,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.no_new_references and key not in references:
                 print(f"skipping {key}: no reference figures yet", file=sys.stderr)
                 continue
-            reference = _reference(yardstick, references, key, path)
+            _reference(yardstick, references, key, path, args.lp_later)
             name = path.stem
             limit = str(size.time_limit)
             for solver, command in (
@@ -184,19 +197,32 @@ def main(argv: list[str] | None = None) -> int:
                            "--time-limit", limit]),
             ):  # fmt: skip
                 run, summary = _run(yardstick, command, path, solver, name, size.time_limit)
-                rows.append((run, reference))
+                saved["runs"][f"{name}/{solver}"] = {**asdict(run), "reference": key}
                 print(f"{name} {solver}: {summary}", file=sys.stderr)
+                _save(saved)
             if size.shifts >= 2000 and seed == seeds[0] and not args.no_rematch:
-                rematches += rematch.measure(yardstick, path)
-                print(f"{name} re-matching: {rematches[-2:]}", file=sys.stderr)
+                for row in rematch.measure(yardstick, path):
+                    saved["rematches"][f"{name}/{row['change']}"] = row
+                    print(f"{name} re-matching: {row}", file=sys.stderr)
+                _save(saved)
+    rows = [
+        (Run(**{k: v for k, v in r.items() if k != "reference"}), references[r["reference"]])
+        for r in saved["runs"].values()
+    ]
     report = _table(rows)
-    if rematches:
-        report += "\nRe-matching in the solved market:\n\n" + rematch.table(rematches)
-    RESULTS.mkdir(parents=True, exist_ok=True)
+    if saved["rematches"]:
+        report += "\nRe-matching in the solved market:\n\n" + rematch.table(
+            list(saved["rematches"].values())
+        )
     (RESULTS / "marketplace.md").write_text(report, encoding="utf-8")
     (RESULTS / "marketplace.svg").write_text(_plot(rows), encoding="utf-8")
     print(report)
     return 0
+
+
+def _save(saved: dict[str, Any]) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    RUNS.write_text(json.dumps(saved, indent=1, sort_keys=True) + "\n", encoding="utf-8")
 
 
 def _table(rows: list[tuple[Run, dict[str, Any]]]) -> str:
@@ -206,10 +232,12 @@ def _table(rows: list[tuple[Run, dict[str, Any]]]) -> str:
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for run, ref in rows:
-        bound = f"{run.bound / ref['lp_bound']:.4f}" if run.bound is not None else "-"
+        lp = ref.get("lp_bound")
+        of_lp = f"{run.score / lp:.4f}" if lp else "LP pending"
+        bound = f"{run.bound / lp:.4f}" if run.bound is not None and lp else "-"
         lines.append(
             f"| {run.instance} | {run.solver} | {'yes' if run.valid else 'NO'} "
-            f"| {run.score / ref['lp_bound']:.4f} | {run.score / ref['greedy_score']:.4f} "
+            f"| {of_lp} | {run.score / ref['greedy_score']:.4f} "
             f"| {bound} | {run.fill:.4f} | {run.seconds:.1f} | {run.peak_mb:.0f} |"
         )
     return "\n".join(lines) + "\n"
@@ -235,6 +263,8 @@ def _plot(rows: list[tuple[Run, dict[str, Any]]]) -> str:
     for i, instance in enumerate(instances):
         x0 = left + 10 + 90 * i
         for j, (run, ref) in enumerate(r for r in rows if r[0].instance == instance):
+            if not ref.get("lp_bound"):
+                continue
             ratio = max(min(run.score / ref["lp_bound"], 1.0), low)
             bar = (ratio - low) * scale
             parts.append(
