@@ -110,15 +110,21 @@ def solve(problem: Problem, time_limit: float = 10.0, seed: int = 0, workers: in
         remaining_pairs -= len(group)
         results.append(_solve_group(problem, group, gains, share, seed, workers))
     score = sum(r.score for r in results)
-    bound = sum(r.bound for r in results) if not pruned else _positions_bound(problem, found)
-    if bound > score:
-        priced = lagrangian_bound(
-            problem, found, known=score,
-            seconds=max(time_limit - (time.monotonic() - started), 0.05),
-        )  # fmt: skip
-        eligible = set(found.pairs()) if problem.fixed else set()
-        outside = sum(gains[p] for p in problem.fixed if p not in eligible)  # forced anyway
-        bound = min(bound, priced.value + outside)
+    seconds_left = max(time_limit - (time.monotonic() - started), 0.05)
+    if pruned:  # groups of the pool bound nothing: price every pair
+        bound = min(
+            _positions_bound(problem, found),
+            _priced(problem, found, None, gains, score, seconds_left),
+        )
+    else:  # groups not proven optimal are priced together; the others keep their proof
+        open_groups = [i for i, r in enumerate(results) if r.bound > r.score]
+        bound = sum(r.bound for r in results)
+        if open_groups:
+            pairs = [p for i in open_groups for p in groups[i]]
+            ceiling = sum(results[i].bound for i in open_groups)
+            known = sum(results[i].score for i in open_groups)
+            priced = _priced(problem, found, pairs, gains, known, seconds_left)
+            bound += min(ceiling, priced) - ceiling
     return Answer(
         assignments=tuple(sorted(p for r in results for p in r.chosen)),
         score=score / SCALE,
@@ -223,6 +229,27 @@ def _focus(
     for pairs in by_clinician.values():
         chosen.update(sorted(pairs, key=lambda p: -gains[p])[:CLINICIAN_KEEPS])
     return sorted(chosen)
+
+
+def _priced(
+    problem: Problem,
+    found: CandidateTable,
+    pairs: list[Pair] | None,
+    gains: dict[Pair, int],
+    known: int,
+    seconds: float,
+) -> float:
+    """The Lagrangian bound over these pairs (None: every eligible pair), plus accepted work
+    that is no longer eligible (it is forced into every answer, outside the candidates)."""
+    held = found.holds(pairs) if pairs is not None else np.ones(len(found), dtype=np.bool_)
+    priced = lagrangian_bound(problem, found.subset(held), known=known, seconds=seconds)
+    eligible = set(found.subset(held & found.holds(problem.fixed)).pairs())
+    chosen = set(pairs) if pairs is not None else None
+    forced = sum(
+        gains[p] for p in problem.fixed
+        if (chosen is None or p in chosen) and p not in eligible
+    )  # fmt: skip
+    return priced.value + forced
 
 
 def _promising(problem: Problem, found: CandidateTable) -> npt.NDArray[np.bool_]:
