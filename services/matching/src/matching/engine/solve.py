@@ -35,7 +35,7 @@ from matching.engine.windows import SPARE_CANDIDATES, solve_in_windows
 
 logger = logging.getLogger(__name__)
 SCALE = 3600  # gains are score x 3,600
-BOUND_SHARE = 0.15  # of the time limit, for the Lagrangian bound after the search
+BOUND_SHARE = 0.10  # of the time limit, for the Lagrangian bound after the search
 LARGE_GROUP = 60_000  # pairs: larger groups are solved window by window (windows.py)
 SHIFT_KEEPS = 4  # candidates per position, in a focused search
 CLINICIAN_KEEPS = 15  # each clinician's most valuable shifts, in a focused search
