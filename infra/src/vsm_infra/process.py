@@ -53,6 +53,12 @@ class ManagedProcess:
                 env=env,
             )
         self.pid_file.write_text(f"{child.pid}\n")
+        # until the child has exec'd, its command line is still ours and the marker not in it
+        deadline = time.monotonic() + 5.0
+        while not _is_alive(child.pid, self.marker) and child.poll() is None:
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.01)
         return child.pid
 
     def stop(self, timeout: float = 30.0) -> bool:
