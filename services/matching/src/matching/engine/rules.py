@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TypeVar
 
-from ortools.sat.python import cp_model
 from vsm_rules.weekly_hours import week_minutes, weekly_totals
 
+from matching.engine.cpsat import BoolModel, Result
 from matching.engine.problem import Pair, Problem
 
 K = TypeVar("K")
@@ -24,11 +24,15 @@ K = TypeVar("K")
 
 @dataclass(slots=True)
 class AssignmentModel:
-    """A CP-SAT model with one boolean per (shift, clinician) pair."""
+    """A CP-SAT model with one boolean per (shift, clinician) pair (`x`: pair -> index)."""
 
     problem: Problem
-    model: cp_model.CpModel = field(default_factory=cp_model.CpModel)
-    x: dict[Pair, cp_model.IntVar] = field(default_factory=dict)
+    model: BoolModel = field(default_factory=BoolModel)
+    x: dict[Pair, int] = field(default_factory=dict)
+
+    def chosen(self, result: Result) -> list[Pair]:
+        """The pairs the answer assigns."""
+        return [pair for pair, var in self.x.items() if result.values[var]]
 
     def by_shift(self) -> Mapping[str, list[Pair]]:
         grouped: dict[str, list[Pair]] = defaultdict(list)
@@ -45,8 +49,8 @@ class AssignmentModel:
 
 def new_model(problem: Problem, pairs: Iterable[Pair]) -> AssignmentModel:
     built = AssignmentModel(problem)
-    for shift, clinician in pairs:
-        built.x[(shift, clinician)] = built.model.new_bool_var(f"x[{shift},{clinician}]")
+    listed = list(pairs)
+    built.x = dict(zip(listed, built.model.new_bools(len(listed)), strict=True))
     return built
 
 
@@ -55,7 +59,7 @@ def add_positions(built: AssignmentModel) -> None:
     for shift_id, pairs in built.by_shift().items():
         positions = built.problem.shifts[shift_id].positions
         if len(pairs) > positions:
-            built.model.add(sum(built.x[p] for p in pairs) <= positions)
+            built.model.at_most([built.x[p] for p in pairs], [1] * len(pairs), positions)
 
 
 def add_overlap_and_rest(built: AssignmentModel) -> None:
@@ -70,7 +74,7 @@ def add_overlap_and_rest(built: AssignmentModel) -> None:
         rest = built.problem.clinicians[clinician_id].min_rest_minutes * 60
         spans = [(shifts[p[0]].start.timestamp(), shifts[p[0]].end.timestamp(), p) for p in pairs]
         for clique in busy_cliques(spans, rest):
-            built.model.add_at_most_one(built.x[p] for p in clique)
+            built.model.at_most_one(built.x[p] for p in clique)
 
 
 def busy_cliques(spans: Iterable[tuple[float, float, K]], rest: float) -> list[list[K]]:
@@ -96,7 +100,7 @@ def add_weekly_hours(built: AssignmentModel) -> None:
     for clinician_id, pairs in built.by_clinician().items():
         clinician = built.problem.clinicians[clinician_id]
         booked = weekly_totals(clinician.zone, clinician.booked)
-        terms: dict[date, list[tuple[int, cp_model.IntVar]]] = defaultdict(list)
+        terms: dict[date, list[tuple[int, int]]] = defaultdict(list)
         for pair in pairs:
             shift = built.problem.shifts[pair[0]]
             for monday, minutes in week_minutes(clinician.zone, shift.start, shift.end).items():
@@ -105,23 +109,23 @@ def add_weekly_hours(built: AssignmentModel) -> None:
         for monday, week_terms in terms.items():
             room = max(cap - round(booked.get(monday, 0.0) * 60), 0)
             if sum(seconds for seconds, _ in week_terms) > room:
-                built.model.add(sum(seconds * var for seconds, var in week_terms) <= room)
+                built.model.at_most([v for _, v in week_terms], [s for s, _ in week_terms], room)
 
 
 def add_fixed(built: AssignmentModel, fixed: Iterable[Pair]) -> None:
     """Accepted work stays: its pairs are assigned whatever else changes."""
     for pair in fixed:
         if pair in built.x:
-            built.model.add(built.x[pair] == 1)
+            built.model.fix(built.x[pair], 1)
 
 
 def add_hint(built: AssignmentModel, hint: Iterable[Pair]) -> None:
     """The previous answer as a starting point: hinted pairs on, every other pair off."""
     hinted = set(hint)
     for pair, var in built.x.items():
-        built.model.add_hint(var, pair in hinted)
+        built.model.hint(var, int(pair in hinted))
 
 
 def set_objective(built: AssignmentModel, gains: Mapping[Pair, int]) -> None:
     """The format's score (x 3,600, exact integers): value of filled shifts minus cost."""
-    built.model.maximize(sum(gains[pair] * var for pair, var in built.x.items()))
+    built.model.maximize(list(built.x.values()), [gains[pair] for pair in built.x])

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import numpy.typing as npt
-from ortools.sat.python import cp_model
 
 from matching.engine.bound import lagrangian_bound
 from matching.engine.bulk import CandidateTable, bulk_candidates
@@ -199,18 +198,12 @@ def _cp_answer(
     add_fixed(built, fixed)
     add_hint(built, hint)
     set_objective(built, gains)
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(seconds, 0.01)
-    solver.parameters.num_workers = workers
-    solver.parameters.random_seed = seed
-    status = solver.solve(built.model)
-    name = solver.status_name(status)
-    if status == cp_model.INFEASIBLE:
-        return None, name, 0.0
-    bound = float(solver.best_objective_bound)
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return None, name, bound
-    return [pair for pair, var in built.x.items() if solver.boolean_value(var)], name, bound
+    result = built.model.solve(seconds, workers, seed)
+    if result.status == "INFEASIBLE":
+        return None, result.status, 0.0
+    if not result.has_answer:
+        return None, result.status, float(result.bound)
+    return built.chosen(result), result.status, float(result.bound)
 
 
 def _focus(

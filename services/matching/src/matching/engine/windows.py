@@ -19,7 +19,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
-from ortools.sat.python import cp_model
 from vsm_rules.rest import clashes
 
 from matching.engine.greedy import greedy_start
@@ -152,14 +151,10 @@ def improve(
     add_fixed(built, [p for p in fixed if p[0] in shifts])
     add_hint(built, inside)
     set_objective(built, gains)
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = seconds
-    solver.parameters.num_workers = workers
-    solver.parameters.random_seed = seed
-    status = solver.solve(built.model)
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+    result = built.model.solve(seconds, workers, seed)
+    if not result.has_answer:
         return current
-    chosen = [pair for pair, var in built.x.items() if solver.boolean_value(var)]
+    chosen = built.chosen(result)
     if _score(chosen, gains) <= _score(inside, gains):
         return current
     return {p for p in current if p[0] not in shifts} | set(chosen)
