@@ -129,3 +129,21 @@ def add_hint(built: AssignmentModel, hint: Iterable[Pair]) -> None:
 def set_objective(built: AssignmentModel, gains: Mapping[Pair, int]) -> None:
     """The format's score (x 3,600, exact integers): value of filled shifts minus cost."""
     built.model.maximize(list(built.x.values()), [gains[pair] for pair in built.x])
+
+
+def full_model(
+    problem: Problem,
+    pairs: Iterable[Pair],
+    gains: Mapping[Pair, int],
+    fixed: Iterable[Pair],
+    hint: Iterable[Pair],
+) -> AssignmentModel:
+    """The model with every rule, the fixed work, the hint and the score."""
+    built = new_model(problem, pairs)
+    add_positions(built)
+    add_overlap_and_rest(built)
+    add_weekly_hours(built)
+    add_fixed(built, fixed)
+    add_hint(built, hint)
+    set_objective(built, gains)
+    return built

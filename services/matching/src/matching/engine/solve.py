@@ -21,15 +21,7 @@ from matching.engine.bulk import CandidateTable, bulk_candidates
 from matching.engine.candidates import components
 from matching.engine.greedy import greedy_start
 from matching.engine.problem import Pair, Problem
-from matching.engine.rules import (
-    add_fixed,
-    add_hint,
-    add_overlap_and_rest,
-    add_positions,
-    add_weekly_hours,
-    new_model,
-    set_objective,
-)
+from matching.engine.rules import full_model
 from matching.engine.windows import SPARE_CANDIDATES, solve_in_windows
 
 logger = logging.getLogger(__name__)
@@ -191,13 +183,7 @@ def _cp_answer(
     workers: int,
 ) -> tuple[list[Pair] | None, str, float]:
     """CP-SAT on these pairs: the answer (None without one), the status, the proven bound."""
-    built = new_model(problem, pairs)
-    add_positions(built)
-    add_overlap_and_rest(built)
-    add_weekly_hours(built)
-    add_fixed(built, fixed)
-    add_hint(built, hint)
-    set_objective(built, gains)
+    built = full_model(problem, pairs, gains, fixed, hint)
     result = built.model.solve(seconds, workers, seed)
     if result.status == "INFEASIBLE":
         return None, result.status, 0.0

@@ -23,15 +23,7 @@ from vsm_rules.rest import clashes
 
 from matching.engine.greedy import greedy_start
 from matching.engine.problem import Interval, Pair, Problem
-from matching.engine.rules import (
-    add_fixed,
-    add_hint,
-    add_overlap_and_rest,
-    add_positions,
-    add_weekly_hours,
-    new_model,
-    set_objective,
-)
+from matching.engine.rules import full_model
 
 logger = logging.getLogger(__name__)
 WINDOW_PAIRS = 6000
@@ -144,13 +136,7 @@ def improve(
                 clinicians[pair[1]] = replace(clinician, booked=(*clinician.booked, *held))
     inside = [p for p in current if p[0] in shifts]
     window = replace(problem, clinicians=clinicians)
-    built = new_model(window, pairs)
-    add_positions(built)
-    add_overlap_and_rest(built)
-    add_weekly_hours(built)
-    add_fixed(built, [p for p in fixed if p[0] in shifts])
-    add_hint(built, inside)
-    set_objective(built, gains)
+    built = full_model(window, pairs, gains, [p for p in fixed if p[0] in shifts], inside)
     result = built.model.solve(seconds, workers, seed)
     if not result.has_answer:
         return current
