@@ -49,15 +49,19 @@ class Market:
         self.assignments = set(answer)
         for pair in answer:
             self.gains[pair] = self._gain(pair)
+        self._score = sum(self.gains[p] for p in self.assignments)
+        self._shift_number = {s: i for i, s in enumerate(self.table.shift_ids)}
+        self._by_shift = np.argsort(self.table.shift, kind="stable")
+        self._sorted_shifts = self.table.shift[self._by_shift]
 
     def score(self) -> float:
-        return sum(self.gains[p] for p in self.assignments) / 3600
+        return self._score / 3600
 
     def _gain(self, pair: Pair) -> int:
         return self.problem.gain_scaled(self.problem.shifts[pair[0]],
                                         self.problem.clinicians[pair[1]])  # fmt: skip
 
-    def add_shift(self, shift: Shift, seconds: float = 0.15) -> Rematch:
+    def add_shift(self, shift: Shift, seconds: float = 0.1) -> Rematch:
         """Post one shift and fill it, moving only the work of its best candidates."""
         started = time.monotonic()
         shifts = {**self.problem.shifts, shift.id: shift}
@@ -85,9 +89,7 @@ class Market:
         pool |= {p for p in self._table_pairs(window) if p[1] in neighbours}
         return self._resolve(window, pool, seconds, started)
 
-    def cancel_booking(
-        self, clinician_id: str, booking: Interval, seconds: float = 0.15
-    ) -> Rematch:
+    def cancel_booking(self, clinician_id: str, booking: Interval, seconds: float = 0.1) -> Rematch:
         """A clinician's booking is cancelled: offer the freed time to open shifts (of those the
         market was solved with)."""
         started = time.monotonic()
@@ -110,24 +112,30 @@ class Market:
         return self._resolve(window, pool, seconds, started)
 
     def _table_pairs(self, shift_ids: set[str]) -> list[Pair]:
-        wanted = [i for i, s in enumerate(self.table.shift_ids) if s in shift_ids]
-        if not wanted:
-            return []
-        mask = np.isin(self.table.shift, np.array(wanted, dtype=np.int64))
-        part = self.table.subset(mask)
-        pairs = part.pairs()
-        for pair, gain in zip(pairs, part.gain.tolist(), strict=True):
-            self.gains.setdefault(pair, gain)
+        """The eligible pairs of these shifts (of those the market was solved with)."""
+        pairs = []
+        for shift_id in shift_ids:
+            number = self._shift_number.get(shift_id)
+            if number is None:
+                continue
+            lo, hi = np.searchsorted(self._sorted_shifts, [number, number + 1])
+            for row in self._by_shift[lo:hi].tolist():
+                pair = (shift_id, self.table.clinician_ids[int(self.table.clinician[row])])
+                self.gains.setdefault(pair, int(self.table.gain[row]))
+                pairs.append(pair)
         return pairs
 
     def _resolve(
         self, window: set[str], pool: set[Pair], seconds: float, started: float
     ) -> Rematch:
         fixed = {p for p in self.problem.fixed if p[0] in window}
+        before = self.assignments
         self.assignments = improve(
             self.problem, sorted(pool | fixed), self.gains, frozenset(window),
-            self.assignments, fixed, seconds, seed=0, workers=1,
+            before, fixed, seconds, seed=0, workers=1,
         )  # fmt: skip
+        self._score += sum(self.gains[p] for p in self.assignments - before)
+        self._score -= sum(self.gains[p] for p in before - self.assignments)
         return Rematch(frozenset(self.assignments), self.score(), time.monotonic() - started)
 
 

@@ -117,9 +117,10 @@ def improve(
     workers: int,
 ) -> set[Pair]:
     """The window re-solved with everything outside it held: the better of old and new."""
+    involved = {c for _, c in pool}
     outside: dict[str, list[Interval]] = defaultdict(list)
     for shift_id, clinician_id in current:
-        if shift_id not in shifts:
+        if shift_id not in shifts and clinician_id in involved:
             shift = problem.shifts[shift_id]
             outside[clinician_id].append((shift.start, shift.end))
     clinicians = dict(problem.clinicians)
