@@ -22,7 +22,7 @@ from matching.engine.candidates import components
 from matching.engine.greedy import greedy_start
 from matching.engine.problem import Pair, Problem
 from matching.engine.rules import full_model
-from matching.engine.windows import SPARE_CANDIDATES, solve_in_windows
+from matching.engine.windows import SPARE_CANDIDATES, best_candidates, solve_in_windows
 
 logger = logging.getLogger(__name__)
 SCALE = 3600  # gains are score x 3,600
@@ -151,7 +151,9 @@ def _solve_group(
     hint = previous or start
     searched = group
     if len(group) > FOCUS_ABOVE:  # a large group is searched among its most promising pairs
-        searched = _focus(problem, group, gains, [*hint, *fixed])
+        searched = best_candidates(
+            problem, group, gains, [*hint, *fixed], SHIFT_KEEPS, CLINICIAN_KEEPS
+        )
     chosen, status, proven = _cp_answer(
         problem, searched, gains, fixed, hint, seconds, seed, workers
     )
@@ -190,24 +192,6 @@ def _cp_answer(
     if not result.has_answer:
         return None, result.status, float(result.bound)
     return built.chosen(result), result.status, float(result.bound)
-
-
-def _focus(
-    problem: Problem, group: list[Pair], gains: dict[Pair, int], keep: list[Pair]
-) -> list[Pair]:
-    """Each shift's and each clinician's most valuable pairs of the group, and `keep`."""
-    by_shift: dict[str, list[Pair]] = {}
-    by_clinician: dict[str, list[Pair]] = {}
-    for pair in group:
-        by_shift.setdefault(pair[0], []).append(pair)
-        by_clinician.setdefault(pair[1], []).append(pair)
-    chosen = set(keep)
-    for shift_id, pairs in by_shift.items():
-        limit = SHIFT_KEEPS * problem.shifts[shift_id].positions + SPARE_CANDIDATES
-        chosen.update(sorted(pairs, key=lambda p: -gains[p])[:limit])
-    for pairs in by_clinician.values():
-        chosen.update(sorted(pairs, key=lambda p: -gains[p])[:CLINICIAN_KEEPS])
-    return sorted(chosen)
 
 
 def _priced(

@@ -31,16 +31,27 @@ SPARE_CANDIDATES = 3  # per shift, beyond three per position
 
 
 def best_candidates(
-    problem: Problem, group: Iterable[Pair], gains: Mapping[Pair, int], keep: Iterable[Pair]
+    problem: Problem,
+    group: Iterable[Pair],
+    gains: Mapping[Pair, int],
+    keep: Iterable[Pair],
+    per_position: int = 3,
+    per_clinician: int = 0,
 ) -> list[Pair]:
-    """Each shift's most valuable candidates, three per position and a few more, plus `keep`."""
+    """Each shift's most valuable candidates (`per_position` per position and a few more),
+    each clinician's `per_clinician` most valuable shifts, and `keep`."""
     by_shift: dict[str, list[Pair]] = defaultdict(list)
+    by_clinician: dict[str, list[Pair]] = defaultdict(list)
     for pair in group:
         by_shift[pair[0]].append(pair)
+        by_clinician[pair[1]].append(pair)
     chosen = set(keep)
     for shift_id, pairs in by_shift.items():
-        pairs.sort(key=lambda p: -gains[p])
-        chosen.update(pairs[: 3 * problem.shifts[shift_id].positions + SPARE_CANDIDATES])
+        limit = per_position * problem.shifts[shift_id].positions + SPARE_CANDIDATES
+        chosen.update(sorted(pairs, key=lambda p: -gains[p])[:limit])
+    if per_clinician:
+        for pairs in by_clinician.values():
+            chosen.update(sorted(pairs, key=lambda p: -gains[p])[:per_clinician])
     return sorted(chosen)
 
 
