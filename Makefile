@@ -24,7 +24,7 @@ $(UV):
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
 install: $(UV) ## Create .venv from uv.lock, fetch the server jars, build the launcher (quick when done)
-	$(UV) sync --frozen --quiet
+	$(UV) sync --frozen --quiet --compile-bytecode
 	$(PY) libs/contracts/generate.py
 	$(INFRA) install
 

@@ -11,7 +11,7 @@ from types import ModuleType
 
 import numpy as np
 import pytest
-from matching.engine.bound import _relaxation, _schedules, lagrangian_bound
+from matching.engine.bound import Pricing, _relaxation, lagrangian_bound
 from matching.engine.bulk import bulk_candidates
 from matching.engine.loader import problem_from_instance
 from matching.engine.problem import Pair, Problem
@@ -45,8 +45,9 @@ def test_schedules_are_each_clinicians_best(yardstick: ModuleType) -> None:
         by_clinician[pair[1]].append(pair)
     small = [pair for pairs in by_clinician.values() if len(pairs) <= 12 for pair in pairs]
     counts = np.bincount(table.clinician)
-    relaxation = _relaxation(problem, table.subset(counts[table.clinician] <= 12))
-    total, chosen = _schedules(relaxation, relaxation.gain)
+    pricing = Pricing(problem, table.subset(counts[table.clinician] <= 12))
+    relaxation = pricing.r
+    total, chosen = pricing.schedules(np.zeros_like(pricing.lam), np.zeros_like(pricing.mu))
     expected = sum(
         _best_schedule(problem, pairs, gains) for pairs in by_clinician.values() if len(pairs) <= 12
     )

@@ -26,6 +26,7 @@ from matching.engine.problem import Clinician, Problem, Shift
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 NEVER = np.iinfo(np.int64).max
+Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
 Bools = npt.NDArray[np.bool_]
 
@@ -63,11 +64,11 @@ class CandidateTable:
             self.shift[mask], self.clinician[mask], self.gain[mask],
         )  # fmt: skip
 
-    def ranks(self, by_clinician: bool = False) -> Ints:
-        """Each pair's place among its shift's (or clinician's) pairs by falling gain (0 for
-        the best)."""
+    def ranks(self, by_clinician: bool = False, worth: Floats | None = None) -> Ints:
+        """Each pair's place among its shift's (or clinician's) pairs by falling gain, or by
+        falling `worth` when given (0 for the best)."""
         owner = self.clinician if by_clinician else self.shift
-        order = np.lexsort((-self.gain, owner))
+        order = np.lexsort((-(self.gain if worth is None else worth), owner))
         shifts = owner[order]
         first = np.searchsorted(shifts, shifts, side="left")
         rank = np.empty(self.gain.size, dtype=np.int64)

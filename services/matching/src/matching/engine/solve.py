@@ -16,20 +16,21 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import numpy.typing as npt
 
-from matching.engine.bound import lagrangian_bound
-from matching.engine.bulk import CandidateTable, bulk_candidates
+from matching.engine.bound import Pricing
+from matching.engine.bulk import CandidateTable, Floats, bulk_candidates
 from matching.engine.candidates import components
-from matching.engine.greedy import greedy_start
+from matching.engine.greedy import greedy_start, greedy_table
 from matching.engine.problem import Pair, Problem
 from matching.engine.rules import full_model
 from matching.engine.windows import SPARE_CANDIDATES, best_candidates, solve_in_windows
 
 logger = logging.getLogger(__name__)
 SCALE = 3600  # gains are score x 3,600
-BOUND_SHARE = 0.10  # of the time limit, for the Lagrangian bound after the search
+PRICE_SHARE = 0.12  # of the time limit, for pricing before the search (bound.py)
+BOUND_SHARE = 0.06  # of the time limit, for tightening the prices after the search
 LARGE_GROUP = 60_000  # pairs: larger groups are solved window by window (windows.py)
-SHIFT_KEEPS = 4  # candidates per position, in a focused search
-CLINICIAN_KEEPS = 15  # each clinician's most valuable shifts, in a focused search
+SHIFT_KEEPS = 1  # candidates per position (and a few more), in a focused search
+CLINICIAN_KEEPS = 10  # each clinician's shifts worth most, in a focused search
 FOCUS_ABOVE = 1500  # pairs: a larger group is searched among its most promising pairs
 PRUNE_ABOVE = 100_000  # eligible pairs: a larger market is searched among its best pairs only
 POOL_SHIFT_KEEPS = 2  # candidates per position, and
@@ -75,21 +76,31 @@ class _GroupResult:
 
 
 def solve(problem: Problem, time_limit: float = 10.0, seed: int = 0, workers: int = 8) -> Answer:
-    """Best assignments found within `time_limit` seconds (wall time, generation included)."""
+    """Best assignments found within `time_limit` seconds (wall time, generation included).
+
+    A greedy answer by gain sets the target for pricing (bound.py); the prices say what each
+    pair is worth once its shift and weeks are paid for, and a greedy answer by that worth
+    (usually much the better of the two) leads CP-SAT, which searches among the pairs worth
+    most. What time is left after the search tightens the prices: the bound."""
     started = time.monotonic()
     found = bulk_candidates(problem)
     pruned = len(found) > PRUNE_ABOVE
-    if pruned:  # search among the greedy answer over every pair and the most promising pairs
-        every = found.gains()
-        kept = greedy_start(problem, problem.hint, every, problem.fixed) if problem.hint else []
-        start = greedy_start(problem, every, every, kept or problem.fixed)
-        del every
-        problem = replace(problem, hint=tuple(start))
-        found_pool = found.subset(_promising(problem, found))
-    gains: dict[Pair, int] = (found_pool if pruned else found).gains()
+    opening = greedy_table(problem, found, found.gain.astype(np.float64), problem.hint)
+    pricing = Pricing(problem, found)
+    pricing.improve(known=_score(opening, found), seconds=PRICE_SHARE * time_limit)
+    worth = pricing.reduced_gains()
+    start = greedy_table(problem, found, worth, problem.hint)
+    if _score(start, found) < _score(opening, found):
+        start = opening
+    problem = replace(problem, hint=tuple(start))
+    mask = _promising(problem, found, worth) if pruned else np.ones(len(found), dtype=np.bool_)
+    searched = found.subset(mask)
+    gains: dict[Pair, int] = searched.gains()
+    worth_of = dict(zip(searched.pairs(), worth[mask].tolist(), strict=True))
     for shift_id, clinician_id in problem.fixed:  # accepted work counts even if now ineligible
         shift, clinician = problem.shifts[shift_id], problem.clinicians[clinician_id]
         gains.setdefault((shift_id, clinician_id), problem.gain_scaled(shift, clinician))
+        worth_of.setdefault((shift_id, clinician_id), float(gains[shift_id, clinician_id]))
     groups = components(gains)
     total_pairs = sum(len(g) for g in groups) or 1
     results: list[_GroupResult] = []
@@ -99,14 +110,13 @@ def solve(problem: Problem, time_limit: float = 10.0, seed: int = 0, workers: in
         left = search_ends - time.monotonic()
         share = max(left * len(group) / remaining_pairs, 0.05)
         remaining_pairs -= len(group)
-        results.append(_solve_group(problem, group, gains, share, seed, workers))
+        results.append(_solve_group(problem, group, gains, worth_of, share, seed, workers))
     score = sum(r.score for r in results)
-    seconds_left = max(time_limit - (time.monotonic() - started), 0.05)
+    ends = started + time_limit
+    forced = _forced(problem, found, gains, None)
     if pruned:  # groups of the pool bound nothing: price every pair
-        bound = min(
-            _positions_bound(problem, found),
-            _priced(problem, found, None, gains, score, seconds_left),
-        )
+        pricing.improve(known=score - forced, seconds=max(ends - time.monotonic(), 0.05))
+        bound = min(_positions_bound(problem, found), pricing.value + forced)
     else:  # groups not proven optimal are priced together; the others keep their proof
         open_groups = [i for i, r in enumerate(results) if r.bound > r.score]
         bound = sum(r.bound for r in results)
@@ -114,8 +124,10 @@ def solve(problem: Problem, time_limit: float = 10.0, seed: int = 0, workers: in
             pairs = [p for i in open_groups for p in groups[i]]
             ceiling = sum(results[i].bound for i in open_groups)
             known = sum(results[i].score for i in open_groups)
-            priced = _priced(problem, found, pairs, gains, known, seconds_left)
-            bound += min(ceiling, priced) - ceiling
+            priced = Pricing(problem, found.subset(found.holds(pairs)))
+            priced.improve(known - _forced(problem, found, gains, pairs),
+                           seconds=max(ends - time.monotonic(), 0.05))  # fmt: skip
+            bound += min(ceiling, priced.value + _forced(problem, found, gains, pairs)) - ceiling
     return Answer(
         assignments=tuple(sorted(p for r in results for p in r.chosen)),
         score=score / SCALE,
@@ -128,10 +140,16 @@ def solve(problem: Problem, time_limit: float = 10.0, seed: int = 0, workers: in
     )
 
 
+def _score(pairs: list[Pair], found: CandidateTable) -> float:
+    held = found.holds(pairs)
+    return float(found.gain[held].sum())
+
+
 def _solve_group(
     problem: Problem,
     group: list[Pair],
     gains: dict[Pair, int],
+    worth: dict[Pair, float],
     seconds: float,
     seed: int,
     workers: int,
@@ -152,7 +170,7 @@ def _solve_group(
     searched = group
     if len(group) > FOCUS_ABOVE:  # a large group is searched among its most promising pairs
         searched = best_candidates(
-            problem, group, gains, [*hint, *fixed], SHIFT_KEEPS, CLINICIAN_KEEPS
+            problem, group, worth, [*hint, *fixed], SHIFT_KEEPS, CLINICIAN_KEEPS
         )
     chosen, status, proven = _cp_answer(
         problem, searched, gains, fixed, hint, seconds, seed, workers
@@ -168,7 +186,7 @@ def _solve_group(
     hinted = sum(gains[p] for p in hint)
     if chosen is None or found < max(hinted, fallback_score):
         logger.warning("a group of %d pairs kept its start after %.2fs", len(group), seconds)
-        kept = hint if hinted >= fallback_score and hint is not previous else start
+        kept = hint if hinted >= fallback_score else start  # the hint is solve()'s greedy answer
         kept_score = sum(gains[p] for p in kept)
         return _GroupResult(list(kept), kept_score, max(ceiling, float(kept_score)), False)
     return _GroupResult(chosen, found, ceiling, status == "OPTIMAL" and searched is group)
@@ -194,33 +212,27 @@ def _cp_answer(
     return built.chosen(result), result.status, float(result.bound)
 
 
-def _priced(
-    problem: Problem,
-    found: CandidateTable,
-    pairs: list[Pair] | None,
-    gains: dict[Pair, int],
-    known: int,
-    seconds: float,
-) -> float:
-    """The Lagrangian bound over these pairs (None: every eligible pair), plus accepted work
-    that is no longer eligible (it is forced into every answer, outside the candidates)."""
-    held = found.holds(pairs) if pairs is not None else np.ones(len(found), dtype=np.bool_)
-    priced = lagrangian_bound(problem, found.subset(held), known=known, seconds=seconds)
-    eligible = set(found.subset(held & found.holds(problem.fixed)).pairs())
+def _forced(
+    problem: Problem, found: CandidateTable, gains: dict[Pair, int], pairs: list[Pair] | None
+) -> int:
+    """The gains of accepted work among `pairs` (None: all) that is no longer eligible: it is in
+    every answer, outside the candidates, so no pricing of the candidates counts it."""
+    eligible = set(found.subset(found.holds(problem.fixed)).pairs())
     chosen = set(pairs) if pairs is not None else None
-    forced = sum(
+    return sum(
         gains[p] for p in problem.fixed
         if (chosen is None or p in chosen) and p not in eligible
     )  # fmt: skip
-    return priced.value + forced
 
 
-def _promising(problem: Problem, found: CandidateTable) -> npt.NDArray[np.bool_]:
-    """Each shift's best candidates by gain (three per position and a few more), and the
-    previous answer's pairs: the pool a large market is searched in."""
+def _promising(problem: Problem, found: CandidateTable, worth: Floats) -> npt.NDArray[np.bool_]:
+    """Each shift's candidates worth most (a few per position and a few more), each
+    clinician's shifts worth most, and the previous answer's pairs: the pool a large market is
+    searched in."""
     positions = np.array([problem.shifts[s].positions for s in found.shift_ids], dtype=np.int64)
-    best = found.ranks() < POOL_SHIFT_KEEPS * positions[found.shift] + SPARE_CANDIDATES
-    best |= found.ranks(by_clinician=True) < POOL_CLINICIAN_KEEPS
+    rank = found.ranks(worth=worth)
+    best = rank < POOL_SHIFT_KEEPS * positions[found.shift] + SPARE_CANDIDATES
+    best |= found.ranks(by_clinician=True, worth=worth) < POOL_CLINICIAN_KEEPS
     return best | found.holds(problem.hint) | found.holds(problem.fixed)
 
 

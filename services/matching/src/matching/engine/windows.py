@@ -33,13 +33,13 @@ SPARE_CANDIDATES = 3  # per shift, beyond three per position
 def best_candidates(
     problem: Problem,
     group: Iterable[Pair],
-    gains: Mapping[Pair, int],
+    worth: Mapping[Pair, float],
     keep: Iterable[Pair],
     per_position: int = 3,
     per_clinician: int = 0,
 ) -> list[Pair]:
-    """Each shift's most valuable candidates (`per_position` per position and a few more),
-    each clinician's `per_clinician` most valuable shifts, and `keep`."""
+    """Each shift's candidates worth most (`per_position` per position and a few more), each
+    clinician's `per_clinician` shifts worth most, and `keep`."""
     by_shift: dict[str, list[Pair]] = defaultdict(list)
     by_clinician: dict[str, list[Pair]] = defaultdict(list)
     for pair in group:
@@ -48,10 +48,10 @@ def best_candidates(
     chosen = set(keep)
     for shift_id, pairs in by_shift.items():
         limit = per_position * problem.shifts[shift_id].positions + SPARE_CANDIDATES
-        chosen.update(sorted(pairs, key=lambda p: -gains[p])[:limit])
+        chosen.update(sorted(pairs, key=lambda p: -worth[p])[:limit])
     if per_clinician:
         for pairs in by_clinician.values():
-            chosen.update(sorted(pairs, key=lambda p: -gains[p])[:per_clinician])
+            chosen.update(sorted(pairs, key=lambda p: -worth[p])[:per_clinician])
     return sorted(chosen)
 
 
