@@ -29,8 +29,8 @@ SCALE = 3600  # gains are score x 3,600
 PRICE_SHARE = 0.12  # of the time limit, for pricing before the search (bound.py)
 BOUND_SHARE = 0.06  # of the time limit, for tightening the prices after the search
 LARGE_GROUP = 60_000  # pairs: larger groups are solved window by window (windows.py)
-SHIFT_KEEPS = 1  # candidates per position (and a few more), in a focused search
-CLINICIAN_KEEPS = 10  # each clinician's shifts worth most, in a focused search
+FOCUS = ((1, 10), (2, 16), (4, 30))  # a focused search keeps per position (and a few more)
+# and per clinician the pairs worth most; it widens when the narrower one is proven optimal
 FOCUS_ABOVE = 1500  # pairs: a larger group is searched among its most promising pairs
 PRUNE_ABOVE = 100_000  # eligible pairs: a larger market is searched among its best pairs only
 POOL_SHIFT_KEEPS = 2  # candidates per position, and
@@ -165,31 +165,35 @@ def _solve_group(
         score = sum(gains[p] for p in windowed)
         return _GroupResult(windowed, score, positions_bound(problem, group, gains), False)
     start = greedy_start(problem, group, gains, fixed)
-    fallback_score = sum(gains[p] for p in start)
-    hint = previous or start
-    searched = group
-    if len(group) > FOCUS_ABOVE:  # a large group is searched among its most promising pairs
-        searched = best_candidates(
-            problem, group, worth, [*hint, *fixed], SHIFT_KEEPS, CLINICIAN_KEEPS
+    best = max([start, previous], key=lambda pairs: _total(pairs, gains))  # solve()'s answer, valid
+    opening = _total(best, gains)
+    ends = time.monotonic() + seconds
+    improved = False
+    for per_position, per_clinician in FOCUS:  # wider while the narrower search is proven
+        searched = group
+        if len(group) > FOCUS_ABOVE:  # a large group is searched among its most promising pairs
+            searched = best_candidates(
+                problem, group, worth, [*best, *fixed], per_position, per_clinician
+            )
+        chosen, status, proven = _cp_answer(
+            problem, searched, gains, fixed, best, ends - time.monotonic(), seed, workers
         )
-    chosen, status, proven = _cp_answer(
-        problem, searched, gains, fixed, hint, seconds, seed, workers
-    )
-    if searched is not group:
+        if chosen is not None and _total(chosen, gains) >= _total(best, gains):
+            best, improved = chosen, True
+        if status != "OPTIMAL" or len(searched) == len(group) or time.monotonic() > ends - 0.05:
+            break
+    whole = len(searched) == len(group)
+    if not whole:
         proven = float("inf")  # a bound over some pairs only bounds nothing; the caller prices
-    ceiling = min(positions_bound(problem, group, gains), proven)
-    found = sum(gains[p] for p in chosen) if chosen is not None else 0
+    score = _total(best, gains)
+    ceiling = max(min(positions_bound(problem, group, gains), proven), float(score))
     logger.info(
         "group of %d pairs: %s in %.2fs, greedy %d, found %d",
-        len(group), status, seconds, fallback_score, found,
+        len(group), status, seconds, opening, score,
     )  # fmt: skip
-    hinted = sum(gains[p] for p in hint)
-    if chosen is None or found < max(hinted, fallback_score):
+    if not improved:
         logger.warning("a group of %d pairs kept its start after %.2fs", len(group), seconds)
-        kept = hint if hinted >= fallback_score else start  # the hint is solve()'s greedy answer
-        kept_score = sum(gains[p] for p in kept)
-        return _GroupResult(list(kept), kept_score, max(ceiling, float(kept_score)), False)
-    return _GroupResult(chosen, found, ceiling, status == "OPTIMAL" and searched is group)
+    return _GroupResult(best, score, ceiling, improved and status == "OPTIMAL" and whole)
 
 
 def _cp_answer(
@@ -210,6 +214,10 @@ def _cp_answer(
     if not result.has_answer:
         return None, result.status, float(result.bound)
     return built.chosen(result), result.status, float(result.bound)
+
+
+def _total(pairs: list[Pair], gains: dict[Pair, int]) -> int:
+    return sum(gains[p] for p in pairs)
 
 
 def _forced(
