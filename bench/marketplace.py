@@ -22,6 +22,7 @@ import hashlib
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -121,19 +122,32 @@ def _reference(
     return found
 
 
+def _peak_kib(path: Path) -> float:
+    try:
+        return float(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return 0.0  # the run was killed before it could report
+
+
 def _run(
     yardstick: ModuleType, command: list[str], path: Path, solver: str, name: str, limit: float
 ) -> tuple[Run, str]:
     """One solver process: wall time, peak memory (its max resident set), validated answer."""
     answer_path = CACHE / f"{name}.{solver}.answer.json"
+    peak_path = CACHE / f"{name}.{solver}.peak"
     started = time.monotonic()
     with answer_path.open("w", encoding="utf-8") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.PIPE, text=True)
-        overdue = threading.Timer(limit + GRACE_SECONDS, process.kill)  # a run that never ends
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bench.peak", str(peak_path), *command],
+            stdout=out, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        )  # fmt: skip
+        overdue = threading.Timer(  # a run that never ends: the solver and its wrapper
+            limit + GRACE_SECONDS, os.killpg, (process.pid, signal.SIGKILL)
+        )
         overdue.start()
         assert process.stderr is not None
         summary = process.stderr.read()
-        _, status, usage = os.wait4(process.pid, 0)
+        _, status, _ = os.wait4(process.pid, 0)
         overdue.cancel()
     seconds = time.monotonic() - started
     process.returncode = os.waitstatus_to_exitcode(status)
@@ -152,7 +166,7 @@ def _run(
         score=score,
         fill=filled / positions,
         seconds=seconds,
-        peak_mb=usage.ru_maxrss / 1024,
+        peak_mb=_peak_kib(peak_path) / 1024,
         bound=float(bound.group(1)) if bound and solver == "engine" else None,
     )
     return run, summary.strip().splitlines()[-1] if summary.strip() else ""

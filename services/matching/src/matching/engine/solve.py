@@ -1,10 +1,10 @@
 """From a Problem to an answer with its own upper bound.
 
-The eligible pairs fall apart into groups that share no shift and no clinician; each group is an
-independent CP-SAT model (built by rules.py), solved within its share of the time. The answer's
-bound is the smaller of two honest bounds: the sum of the groups' proven bounds, and the
-Lagrangian bound of bound.py (which approaches the LP relaxation); the gap is bound minus score
-over bound.
+Prices first (bound.py): what each pair is worth once its shift and weeks are paid for, and a
+greedy answer by that worth. The eligible pairs fall apart into groups that share no shift and
+no clinician; each group is an independent CP-SAT model (built by rules.py) started from that
+answer, solved within its share of the time. The answer's bound: each group's proof where CP-SAT
+proved it, the prices elsewhere; the gap is bound minus score over bound.
 """
 
 from __future__ import annotations
