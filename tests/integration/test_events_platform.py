@@ -280,7 +280,7 @@ class _Licensing(pb_grpc.LicensingServiceServicer):  # type: ignore[misc]
                                  key=request.clinician_id)],
             actor=Actor.from_proto(request.actor),
         )  # fmt: skip
-        return pb.AddLicenceResponse(record=record)
+        return pb.RecordResponse(record=record)
 
 
 async def test_one_trace_spans_grpc_change_row_relay_kafka_and_consumer(

@@ -22,6 +22,7 @@ from vsm_rules.errors import (
     FailedPrecondition,
     InvalidArgument,
     NotFound,
+    PermissionDenied,
 )
 
 from vsm_platform.settings import GRPC_OPTIONS
@@ -35,6 +36,7 @@ _CODES: tuple[tuple[type[DomainError], grpc.StatusCode], ...] = (
     (NotFound, grpc.StatusCode.NOT_FOUND),
     (Conflict, grpc.StatusCode.ABORTED),
     (FailedPrecondition, grpc.StatusCode.FAILED_PRECONDITION),
+    (PermissionDenied, grpc.StatusCode.PERMISSION_DENIED),
 )
 
 

@@ -194,6 +194,25 @@ class CompactTables:
         )
 
 
+def compact_from_json(obj: Mapping[str, Any], where: str = "compact") -> Compact:
+    """One compact from its entry of `data/compacts.json`; `InvalidArgument` names what is wrong
+    by its path under `where`."""
+    if not isinstance(obj, Mapping):
+        raise InvalidArgument(where, "a compact is a JSON object")
+    for key in ("id", "model", "professions"):
+        if key not in obj:
+            raise InvalidArgument(f"{where}.{key}", "missing")
+    if obj["model"] not in {m.value for m in CompactModel}:
+        raise InvalidArgument(f"{where}.model", f"unknown model {obj['model']!r}")
+    if not isinstance(obj["professions"], list) or not all(
+        isinstance(p, str) and p for p in obj["professions"]
+    ):
+        raise InvalidArgument(f"{where}.professions", "a list of profession codes")
+    if not isinstance(obj.get("members", {}), Mapping):
+        raise InvalidArgument(f"{where}.members", "an object keyed by jurisdiction")
+    return _compact_from_json(obj, where)
+
+
 def _compact_from_json(obj: Mapping[str, Any], where: str) -> Compact:
     members = {}
     for j, m in obj.get("members", {}).items():

@@ -1,5 +1,6 @@
 """Typed domain errors. Entrypoints map them: gRPC INVALID_ARGUMENT / NOT_FOUND / ABORTED /
-FAILED_PRECONDITION, HTTP 422 / 404 / 409; the message names the field where there is one."""
+FAILED_PRECONDITION / PERMISSION_DENIED, HTTP 422 / 404 / 409 / 403; the message names the field
+where there is one."""
 
 from __future__ import annotations
 
@@ -30,3 +31,7 @@ class Conflict(DomainError):
 
 class FailedPrecondition(DomainError):
     """The request is well formed but the current state does not allow it."""
+
+
+class PermissionDenied(DomainError):
+    """The actor may not do this (e.g. only operators and credentialing partners verify)."""
