@@ -3,9 +3,11 @@
 It is handed each new row in-process the moment it is inserted, and scans once at start for rows
 not yet published (the embedded server scans on any filter but an exact `_id` anyway). Rows of one
 aggregate go out in version order: a row whose predecessor is not yet out waits for it, fetched by
-`_id`. After a row's events are acknowledged by the broker the relay inserts a marker
-`{_id: <row id>}`; a crash between publish and marker republishes the same event ids, which
-consumers drop as duplicates. A publish that fails is retried until it succeeds, in order.
+`_id`; when that predecessor was inserted by another process, its relay publishes it, and this
+one waits a moment for its marker before publishing it itself. After a row's events are
+acknowledged by the broker the relay inserts a marker `{_id: <row id>}`; a crash between publish
+and marker (or a slow relay elsewhere) republishes the same event ids, which consumers drop as
+duplicates. A publish that fails is retried until it succeeds, in order.
 """
 
 from __future__ import annotations
@@ -36,11 +38,13 @@ class Relay:
         publisher: Publisher,
         *,
         retry_delay: float = 0.5,
+        handover_wait: float = 2.0,
     ) -> None:
         self._changes = changes
         self._markers = markers
         self._publisher = publisher
         self._retry_delay = retry_delay
+        self._handover_wait = handover_wait
         self._queue: asyncio.Queue[ChangeRow] = asyncio.Queue()
         self._published_upto: dict[str, int] = {}
         self._idle = asyncio.Event()
@@ -98,8 +102,23 @@ class Relay:
         for pending in reversed(chain):
             if pending.version <= self._published_upto.get(pending.aggregate, 0):
                 continue
+            if pending is not row and await self._published_elsewhere(pending):
+                self._published_upto[pending.aggregate] = pending.version
+                continue
             await self._publish(pending)
             self._published_upto[pending.aggregate] = pending.version
+
+    async def _published_elsewhere(self, row: ChangeRow) -> bool:
+        """Whether another process's relay published this earlier row (its marker is there),
+        waiting a moment for it: a row inserted by another process is that relay's to publish,
+        and publishing it here too would only send its events twice."""
+        deadline = asyncio.get_running_loop().time() + self._handover_wait
+        while True:
+            if await self._markers.find_one({"_id": row.id}) is not None:
+                return True
+            if asyncio.get_running_loop().time() >= deadline:
+                return False
+            await asyncio.sleep(0.05)
 
     async def _publish(self, row: ChangeRow) -> None:
         for event in row.events:

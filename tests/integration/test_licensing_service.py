@@ -1,0 +1,183 @@
+"""Two licensing processes on the real MongoDB-protocol server and Kafka: both seed the compact
+tables at once without harm; two writers of one record at once: one wins, the other gets a clear
+conflict, nothing is lost; every change is announced on Kafka, keyed by clinician."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+import pytest_asyncio
+from aiokafka import AIOKafkaConsumer
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from vsm.common.v1 import common_pb2
+from vsm.licensing.v1 import events_pb2
+from vsm.licensing.v1 import licensing_service_pb2 as pb
+from vsm.licensing.v1 import licensing_service_pb2_grpc as pb_grpc
+from vsm_infra.testing import free_port
+from vsm_infra.topics import ensure_topics
+from vsm_platform.grpc_server import channel
+from vsm_platform.topics import LICENSING_EVENTS
+
+pytestmark = pytest.mark.integration
+CLINICIAN = common_pb2.Actor(kind=common_pb2.ACTOR_KIND_USER, id="u-c", role="clinician")
+OPERATOR = common_pb2.Actor(kind=common_pb2.ACTOR_KIND_USER, id="u-op", role="operator")
+
+
+@pytest.fixture
+def processes(mongodb_uri: str, kafka_bootstrap: str, tmp_path: Path) -> Iterator[list[str]]:
+    """Two licensing processes sharing one fresh database; their addresses."""
+    database = f"test_licensing_{uuid.uuid4().hex[:10]}"
+    started: list[subprocess.Popen[bytes]] = []
+    addresses = []
+    for n in range(2):
+        address = f"127.0.0.1:{free_port()}"
+        env = {
+            **os.environ,
+            "LICENSING_ADDR": address,
+            "LICENSING_DATABASE": database,
+            "MONGODB_URI": mongodb_uri,
+            "KAFKA_BOOTSTRAP": kafka_bootstrap,
+        }
+        log = (tmp_path / f"licensing-{n}.log").open("wb")
+        started.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "licensing.main"], env=env, stdout=log, stderr=log
+            )
+        )
+        addresses.append(address)
+    try:
+        yield addresses
+    finally:
+        for process in started:
+            process.terminate()
+        for process in started:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+async def _serving(address: str, wait: float = 60.0) -> None:
+    async with channel(address) as client:
+        stub = health_pb2_grpc.HealthStub(client)
+        deadline = asyncio.get_running_loop().time() + wait
+        while True:
+            try:
+                answer = await stub.Check(health_pb2.HealthCheckRequest(), timeout=2)
+                if answer.status == health_pb2.HealthCheckResponse.SERVING:
+                    return
+            except grpc.aio.AioRpcError:
+                pass
+            if asyncio.get_running_loop().time() > deadline:
+                pytest.fail(f"the licensing process at {address} did not start")
+            await asyncio.sleep(0.2)
+
+
+@pytest_asyncio.fixture
+async def stubs(processes: list[str], kafka_bootstrap: str) -> AsyncIterator[list[Any]]:
+    await ensure_topics(kafka_bootstrap, [LICENSING_EVENTS, LICENSING_EVENTS.dead_letter])
+    await asyncio.gather(*(_serving(a) for a in processes))
+    clients = [channel(a) for a in processes]
+    try:
+        yield [pb_grpc.LicensingServiceStub(c) for c in clients]
+    finally:
+        for c in clients:
+            await c.close()
+
+
+def _licence(n: int) -> pb.Licence:
+    return pb.Licence(
+        licence_id=f"l{n}",
+        jurisdiction="US-TX",
+        profession="RN",
+        status=pb.STATUS_ACTIVE,
+        expires="2027-01-31",
+        number=str(n),
+    )
+
+
+async def test_two_processes_one_record_one_wins_the_other_conflicts_nothing_lost(
+    stubs: list[Any], kafka_bootstrap: str
+) -> None:
+    clinician = f"c-{uuid.uuid4().hex[:8]}"
+    first, second = stubs
+    both = await asyncio.gather(*(stub.ListCompacts(pb.ListCompactsRequest()) for stub in stubs))
+    assert {c.code for c in both[0].compacts} == {c.code for c in both[1].compacts}
+    assert all(c.version == 1 for answer in both for c in answer.compacts)  # seeded once
+
+    winners = []
+    version = 0
+    for round_ in range(5):
+        attempts = await asyncio.gather(
+            first.AddLicence(
+                pb.AddLicenceRequest(
+                    actor=CLINICIAN,
+                    clinician_id=clinician,
+                    licence=_licence(2 * round_),
+                    expected_version=version,
+                )
+            ),
+            second.AddLicence(
+                pb.AddLicenceRequest(
+                    actor=CLINICIAN,
+                    clinician_id=clinician,
+                    licence=_licence(2 * round_ + 1),
+                    expected_version=version,
+                )
+            ),
+            return_exceptions=True,
+        )
+        won = [a for a in attempts if not isinstance(a, BaseException)]
+        lost = [a for a in attempts if isinstance(a, grpc.aio.AioRpcError)]
+        assert len(won) == 1 and len(lost) == 1, attempts
+        assert lost[0].code() == grpc.StatusCode.ABORTED
+        assert "read it again" in (lost[0].details() or "")
+        winners.append(won[0].record.licences[-1].licence_id)
+        version = won[0].record.version
+
+    for stub in stubs:  # both processes read the same record: every winner, nothing else
+        record = (
+            await stub.GetLicensingRecord(pb.GetLicensingRecordRequest(clinician_id=clinician))
+        ).record
+        assert [lic.licence_id for lic in record.licences] == winners
+        assert record.version == 5
+
+    announced = await _changes_of(kafka_bootstrap, clinician, expected=5)
+    assert [e.record.version for e in announced] == [1, 2, 3, 4, 5]
+    assert [e.entry_id for e in announced] == winners
+
+
+async def _changes_of(
+    bootstrap: str, clinician: str, expected: int, wait: float = 30.0
+) -> list[events_pb2.LicensingRecordChanged]:
+    consumer = AIOKafkaConsumer(
+        LICENSING_EVENTS.name,
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        auto_offset_reset="earliest",
+    )
+    await consumer.start()
+    found: list[events_pb2.LicensingRecordChanged] = []
+    seen: set[bytes] = set()  # event ids: a republished event is a duplicate consumers drop
+    try:
+        deadline = asyncio.get_running_loop().time() + wait
+        while len(found) < expected and asyncio.get_running_loop().time() < deadline:
+            batches = await consumer.getmany(timeout_ms=500)
+            for records in batches.values():
+                for record in records:
+                    event_id = dict(record.headers).get("ce_id", b"")
+                    if record.key == clinician.encode() and event_id not in seen:
+                        seen.add(event_id)
+                        found.append(events_pb2.LicensingRecordChanged.FromString(record.value))
+    finally:
+        await consumer.stop()
+    return sorted(found, key=lambda e: e.record.version)
