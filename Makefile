@@ -42,9 +42,10 @@ infra-status: ## Show where each server listens and whether it answers
 
 up: install ## Start the whole stack and print its addresses (the web address first, once it exists)
 	$(INFRA) up
+	$(INFRA) services-up
 
 down: ## Stop exactly what `make up` started
-	@if [ -x $(PY) ]; then $(INFRA) down; else echo "nothing installed, nothing to stop"; fi
+	@if [ -x $(PY) ]; then $(INFRA) services-down; $(INFRA) down; else echo "nothing installed, nothing to stop"; fi
 
 lint: install ## ruff and mypy
 	$(VENV)/bin/ruff check .

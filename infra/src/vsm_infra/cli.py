@@ -1,4 +1,5 @@
-"""`python -m vsm_infra`: install, up, down, status, topics and with-servers, for make and tests.
+"""`python -m vsm_infra`: install, up, down, status, topics, services-up, services-down and
+with-servers, for make and tests.
 
 This is the composition root of the infra process: the only place that reads the environment.
 """
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from vsm_infra.install import install_all
 from vsm_infra.readiness import NotReadyError
+from vsm_infra.services import services_down, services_up
 from vsm_infra.stack import KAFKA, MONGODB, StackConfig, down, status, up
 from vsm_infra.topics import ensure_topics
 
@@ -38,6 +40,8 @@ def _parser() -> argparse.ArgumentParser:
     down_cmd.add_argument("--only", nargs="*", choices=[KAFKA, MONGODB], help="stop only these")
     commands.add_parser("status", help="where each server is and whether it answers")
     commands.add_parser("topics", help="create the declared topics on the broker in use")
+    commands.add_parser("services-up", help="start our service processes and wait for them")
+    commands.add_parser("services-down", help="stop the service processes that make started")
     with_servers = commands.add_parser(
         "with-servers", help="run a command with the servers up; stop afterwards what was started"
     )
@@ -91,6 +95,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "topics":
             created = asyncio.run(ensure_topics(config.bootstrap))
             print(f"topics created: {len(created)} on {config.bootstrap}")
+        elif args.command == "services-up":
+            environ = {**os.environ, "KAFKA_BOOTSTRAP": config.bootstrap, "MONGODB_URI": config.uri}
+            for line in asyncio.run(services_up(config.run_dir, environ, config.timeout)):
+                print(line)
+        elif args.command == "services-down":
+            stopped = services_down(config.run_dir, dict(os.environ))
+            print(f"services stopped: {', '.join(stopped) if stopped else 'none was running'}")
         elif args.command == "with-servers":
             return _with_servers(config, args.argv)
     except NotReadyError as error:

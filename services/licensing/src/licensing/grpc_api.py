@@ -34,8 +34,6 @@ def check_from_proto(message: pb.CheckEligibilityRequest, field: str = "") -> Ch
     at = f"{field}." if field else ""
     if not message.profession:
         raise InvalidArgument(f"{at}profession", "missing")
-    if not message.patient_jurisdictions:
-        raise InvalidArgument(f"{at}patient_jurisdictions", "name at least one")
     interval = None
     if message.HasField("interval"):
         interval = (
