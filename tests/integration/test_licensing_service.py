@@ -5,6 +5,7 @@ conflict, nothing is lost; every change is announced on Kafka, keyed by clinicia
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -154,6 +155,72 @@ async def test_two_processes_one_record_one_wins_the_other_conflicts_nothing_los
     announced = await _changes_of(kafka_bootstrap, clinician, expected=5)
     assert [e.record.version for e in announced] == [1, 2, 3, 4, 5]
     assert [e.entry_id for e in announced] == winners
+
+
+async def test_an_operators_compact_change_is_kept_served_by_both_and_announced(
+    stubs: list[Any], kafka_bootstrap: str
+) -> None:
+    first, second = stubs
+    table = {
+        "id": "SOCIAL_WORK",
+        "name": "Social Work Licensure Compact",
+        "model": "multistate-licence",
+        "professions": ["LCSW", "LMSW", "LBSW"],
+        "members": {"US-MO": {"honours_from": "2026-01-01", "residents_from": None}},
+    }
+    source = f"commission notice {uuid.uuid4().hex[:6]}"
+    changed = await first.ChangeCompactTable(
+        pb.ChangeCompactTableRequest(
+            actor=OPERATOR,
+            table_json=json.dumps(table),
+            source=source,
+            expected_version=1,
+        )
+    )
+    assert changed.compact.version == 2
+    with pytest.raises(grpc.aio.AioRpcError) as stale:  # the other process read version 1
+        await second.ChangeCompactTable(
+            pb.ChangeCompactTableRequest(
+                actor=OPERATOR,
+                table_json=json.dumps(table),
+                source=source,
+                expected_version=1,
+            )
+        )
+    assert stale.value.code() == grpc.StatusCode.ABORTED
+    standing = await second.GetJurisdictionStanding(
+        pb.GetJurisdictionStandingRequest(jurisdiction="US-MO")
+    )
+    social = next(s for s in standing.standings if s.compact == "SOCIAL_WORK")
+    assert (social.member, social.honours_from) == (True, "2026-01-01")
+    announced = await _compact_changes(kafka_bootstrap, source)
+    assert [(e.compact, e.actor.id) for e in announced] == [("SOCIAL_WORK", "u-op")]
+
+
+async def _compact_changes(
+    bootstrap: str, source: str, wait: float = 30.0
+) -> list[events_pb2.CompactTableChanged]:
+    consumer = AIOKafkaConsumer(
+        LICENSING_EVENTS.name,
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        auto_offset_reset="earliest",
+    )
+    await consumer.start()
+    found: list[events_pb2.CompactTableChanged] = []
+    try:
+        deadline = asyncio.get_running_loop().time() + wait
+        while not found and asyncio.get_running_loop().time() < deadline:
+            for records in (await consumer.getmany(timeout_ms=500)).values():
+                for record in records:
+                    kind = dict(record.headers).get("ce_type", b"")
+                    if kind.endswith(b"CompactTableChanged"):
+                        event = events_pb2.CompactTableChanged.FromString(record.value)
+                        if event.source == source:
+                            found.append(event)
+    finally:
+        await consumer.stop()
+    return found
 
 
 async def _changes_of(

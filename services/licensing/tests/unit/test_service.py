@@ -118,3 +118,10 @@ async def test_the_daily_sweep_announces_lapses_once(
     assert stages == {"l2": events_pb2.LAPSE_STAGE_LAPSING, "l3": events_pb2.LAPSE_STAGE_LAPSED}
     await clock.advance(timedelta(days=1))
     assert await licensing.sweep(clock.now().date(), ["c1"], service) == 1  # l2 still lapsing
+
+
+async def test_the_sweep_finds_every_clinician_with_a_record(licensing: Licensing) -> None:
+    await _verified_nurse(licensing, "c1")
+    await _verified_nurse(licensing, "c2")
+    await licensing.sweep(date(2026, 11, 23), [], Actor.service("licensing"))
+    assert await licensing._records.clinician_ids() == {"c1", "c2"}  # not the sweep's row
