@@ -28,6 +28,7 @@ from licensing.record import Change, ClinicianRecord
 from licensing.store import CompactStore, RecordStore
 
 LAPSE_NOTICE = timedelta(days=30)
+SWEEP_LOOKBACK_DAYS = 31  # how far back a sweep looks for the previous one
 _KINDS = {
     "licence_added": events_pb2.RECORD_CHANGE_LICENCE_ADDED,
     "licence_changed": events_pb2.RECORD_CHANGE_LICENCE_CHANGED,
@@ -256,14 +257,22 @@ class Licensing:
     # ------------------------------------------------------------ the daily sweep
 
     async def sweep(self, day: date, clinician_ids: Iterable[str], actor: Actor) -> int:
-        """Announces every licence and authority lapsing within 30 days of `day` (notices) or
-        lapsed the day before (bookings resting on it need a new look): one row per day, so a
-        second sweep of the same day (another process, a restart) announces nothing twice.
-        Returns the number of announcements (0 when the day was already swept)."""
+        """Announces each licence and authority once as it comes within 30 days of lapsing
+        (notices), and once when it has lapsed (bookings resting on it need a new look), for
+        every day since the previous sweep (so a day missed while the service was down is
+        covered by the next). One row per day: a second sweep of the same day (another process,
+        a restart) announces nothing twice. Returns the number of announcements (0 when the day
+        was already swept)."""
+        previous = None
+        for back in range(1, SWEEP_LOOKBACK_DAYS + 1):
+            earlier = day - timedelta(days=back)
+            if await self._records.log.get(f"sweep:{earlier.isoformat()}", 1) is not None:
+                previous = earlier
+                break
         found: list[PendingEvent] = []
         for clinician_id in sorted(set(clinician_ids)):
             record = await self._records.get(clinician_id)
-            for entry, entry_id, what, expires, lapsed in lapses(record, day):
+            for entry, entry_id, what, expires, lapsed in lapses(record, day, previous):
                 stage = events_pb2.LAPSE_STAGE_LAPSED if lapsed else events_pb2.LAPSE_STAGE_LAPSING
                 event = events_pb2.EntryLapse(
                     clinician_id=clinician_id, entry_id=entry_id, entry=entry, description=what,
@@ -286,25 +295,32 @@ def _clinician(clinician_id: str) -> str:
     return clinician_id
 
 
-def lapses(record: ClinicianRecord, day: date) -> Iterable[tuple[str, str, str, date, bool]]:
-    """(entry, id, description, expires, lapsed) for each active licence or authority that
-    lapses within `LAPSE_NOTICE` of `day` (lapsed False) or lapsed the day before (True)."""
-    yesterday = day - timedelta(days=1)
-    for held in record.licences:
-        licence = held.licence
-        if licence.status != "active":
+def lapses(
+    record: ClinicianRecord, day: date, previous: date | None = None
+) -> Iterable[tuple[str, str, str, date, bool]]:
+    """(entry, id, description, expires, lapsed) for the active licences and authorities the
+    sweep of `day` announces, when the one before it was on `previous` (None: no sweep yet):
+    lapsed, when its last valid day fell between the sweeps (the first sweep: yesterday); and
+    lapsing, when it came within `LAPSE_NOTICE` of `day` since the previous sweep (the first
+    sweep: everything within it). `expires` is the last valid day."""
+    lapsed_from = previous if previous is not None else day - timedelta(days=1)
+    notice_from = previous + LAPSE_NOTICE + timedelta(days=1) if previous is not None else day
+    entries: list[tuple[str, str, str, str, date | None]] = [
+        ("licence", h.id, h.licence.status,
+         f"{h.licence.jurisdiction} {h.licence.profession} licence {h.licence.number}".strip(),
+         h.licence.expires)
+        for h in record.licences
+    ] + [
+        ("authority", h.id, h.authority.status,
+         " ".join(p for p in (h.authority.kind, h.authority.compact, h.authority.jurisdiction)
+                  if p),
+         h.authority.expires)
+        for h in record.authorities
+    ]  # fmt: skip
+    for entry, entry_id, status, what, expires in entries:
+        if status != "active" or expires is None:
             continue
-        what = f"{licence.jurisdiction} {licence.profession} licence {licence.number}".strip()
-        if licence.expires == yesterday:
-            yield "licence", held.id, what, licence.expires, True
-        elif day <= licence.expires <= day + LAPSE_NOTICE:
-            yield "licence", held.id, what, licence.expires, False
-    for held_authority in record.authorities:
-        authority = held_authority.authority
-        if authority.status != "active" or authority.expires is None:
-            continue
-        what = " ".join(p for p in (authority.kind, authority.compact, authority.jurisdiction) if p)
-        if authority.expires == yesterday:
-            yield "authority", held_authority.id, what, authority.expires, True
-        elif day <= authority.expires <= day + LAPSE_NOTICE:
-            yield "authority", held_authority.id, what, authority.expires, False
+        if lapsed_from <= expires < day:
+            yield entry, entry_id, what, expires, True
+        elif max(notice_from, day) <= expires <= day + LAPSE_NOTICE:
+            yield entry, entry_id, what, expires, False

@@ -355,3 +355,24 @@ async def test_compacts_and_a_jurisdictions_standing(stub: Any) -> None:
     )
     in_nlc = next(s for s in standing.standings if s.compact == "NLC")
     assert (in_nlc.member, in_nlc.honours_from) == (True, "2023-09-05")
+
+
+async def test_a_stored_multistate_licence_from_another_state_grants_no_privilege(
+    stub: Any,
+) -> None:
+    await stub.SetResidence(
+        pb.SetResidenceRequest(actor=OPERATOR, clinician_id="c9", residence="US-CA")
+    )
+    licence = pb.Licence(jurisdiction="US-TX", profession="RN", status=pb.STATUS_ACTIVE,
+                         expires="2027-01-31", multistate=True)  # fmt: skip
+    stored = await stub.AddLicence(
+        pb.AddLicenceRequest(actor=OPERATOR, clinician_id="c9", licence=licence)
+    )
+    assert stored.record.licences[0].multistate  # stored as given
+    answer = await stub.CheckEligibility(pb.CheckEligibilityRequest(
+        clinician_id="c9", profession="RN", patient_jurisdictions=["US-TX", "US-FL"],
+        date="2026-03-10",
+    ))  # fmt: skip
+    texas, florida = answer.verdicts
+    assert texas.allowed and not florida.allowed
+    assert any("US-CA" in reason for reason in florida.reasons)

@@ -117,7 +117,27 @@ async def test_the_daily_sweep_announces_lapses_once(
     }
     assert stages == {"l2": events_pb2.LAPSE_STAGE_LAPSING, "l3": events_pb2.LAPSE_STAGE_LAPSED}
     await clock.advance(timedelta(days=1))
-    assert await licensing.sweep(clock.now().date(), ["c1"], service) == 1  # l2 still lapsing
+    assert await licensing.sweep(clock.now().date(), ["c1"], service) == 0  # noticed once
+
+
+async def test_a_missed_day_is_covered_by_the_next_sweep(licensing: Licensing) -> None:
+    await _verified_nurse(licensing)
+    await licensing.add_licence(
+        PARTNER, "c1", "l2", Licence("US-FL", "RN", "active", date(2026, 11, 24)), 0
+    )
+    await licensing.add_licence(
+        PARTNER, "c1", "l3", Licence("US-GA", "RN", "active", date(2026, 12, 25)), 0
+    )
+    service = Actor.service("licensing")
+    assert await licensing.sweep(date(2026, 11, 23), ["c1"], service) == 1  # l2 lapsing
+    # the service was down on the 24th and 25th; the 26th covers them
+    assert await licensing.sweep(date(2026, 11, 26), ["c1"], service) == 2
+    (row,) = await licensing._records.log.history("sweep:2026-11-26")
+    stages = {
+        e.entry_id: e.stage
+        for e in (events_pb2.EntryLapse.FromString(x.envelope.data) for x in row.events)
+    }
+    assert stages == {"l2": events_pb2.LAPSE_STAGE_LAPSED, "l3": events_pb2.LAPSE_STAGE_LAPSING}
 
 
 async def test_the_sweep_finds_every_clinician_with_a_record(licensing: Licensing) -> None:
