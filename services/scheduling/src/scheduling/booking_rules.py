@@ -1,0 +1,64 @@
+"""Whether a clinician may be booked on a shift, rule by rule, each with a reason a person can
+read: the hard rules of the marketplace for one booking, from `vsm_rules` (licensing is decided
+by the licensing service and passed in). Free positions are the ledger's to count."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from vsm_rules.availability import availability_verdict
+from vsm_rules.rest import rest_verdict
+from vsm_rules.role import do_not_return_verdict, profession_verdict, skills_verdict
+from vsm_rules.time_off import time_off_verdict
+from vsm_rules.verdict import Verdict
+from vsm_rules.weekly_hours import Interval, weekly_hours_verdict
+
+from scheduling.marketplace import Facility, Shift, ShiftStatus, WorkProfile
+
+
+def pay_verdict(rate_cents_per_hour: int, pay_cents_per_hour: int) -> Verdict:
+    """The clinician's rate must be within the most the facility pays per hour."""
+    if rate_cents_per_hour > pay_cents_per_hour:
+        return Verdict.refuse(
+            "pay",
+            f"the clinician asks {rate_cents_per_hour / 100:.2f} per hour, more than the "
+            f"{pay_cents_per_hour / 100:.2f} the facility pays at most",
+        )
+    return Verdict.allow(
+        "pay", f"asks {rate_cents_per_hour / 100:.2f} of at most {pay_cents_per_hour / 100:.2f}"
+    )
+
+
+def booking_verdicts(
+    shift: Shift,
+    facility: Facility,
+    profile: WorkProfile,
+    bookings: Iterable[Interval],
+    licensing: Verdict,
+) -> list[Verdict]:
+    """Every hard rule's verdict for booking `profile` on `shift`, given the clinician's other
+    bookings (intervals) and the licensing service's verdict."""
+    others = sorted(bookings)
+    open_verdict = (
+        Verdict.allow("shift", "open")
+        if shift.status == ShiftStatus.OPEN
+        else Verdict.refuse("shift", f"shift {shift.id} was cancelled")
+    )
+    return [
+        open_verdict,
+        profession_verdict(profile.profession, shift.profession),
+        skills_verdict(profile.skills, shift.skills),
+        licensing,
+        do_not_return_verdict(profile.clinician_id, facility.id, facility.do_not_return),
+        pay_verdict(profile.rate_cents_per_hour, shift.pay_cents_per_hour),
+        availability_verdict(profile.availability, profile.zone, shift.start, shift.end),
+        time_off_verdict(profile.time_off, profile.zone, shift.start, shift.end),
+        rest_verdict(others, shift.start, shift.end, profile.min_rest_minutes, profile.zone),
+        weekly_hours_verdict(
+            others, shift.start, shift.end, profile.zone, profile.max_minutes_per_week
+        ),
+    ]
+
+
+def refusals(verdicts: Iterable[Verdict]) -> list[Verdict]:
+    return [v for v in verdicts if not v.allowed]

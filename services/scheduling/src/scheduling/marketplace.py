@@ -1,0 +1,220 @@
+"""The scheduling domain: facilities, shifts posted in the facility's wall time, clinicians' work
+profiles, and the cancellation policy. Pure: values and the checks that make them valid, no I/O.
+The rules of time and licensing come from `vsm_rules`, written once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+
+from vsm_rules.availability import AvailabilityWindow
+from vsm_rules.errors import InvalidArgument
+from vsm_rules.jurisdictions import check_jurisdiction
+from vsm_rules.posting_time import Reading, resolve_posted
+from vsm_rules.records import Profession
+from vsm_rules.wall_clock import parse_hhmm, resolve_zone
+
+PROFESSIONS = frozenset(p.value for p in Profession)
+
+
+def _profession(value: str, field_name: str) -> str:
+    if value not in PROFESSIONS:
+        raise InvalidArgument(field_name, f"unknown profession {value!r}")
+    return value
+
+
+def _zone(value: str, field_name: str) -> str:
+    resolve_zone(value, field_name)
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Facility:
+    """A clinic or hospital of an organisation: its zone (shifts are posted in it), the
+    jurisdictions its patients are usually in, clinicians it bars and clinicians it favours."""
+
+    id: str
+    organization_id: str
+    name: str
+    zone: str
+    jurisdictions: tuple[str, ...] = ()
+    do_not_return: frozenset[str] = frozenset()
+    favourites: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        if not self.id.strip():
+            raise InvalidArgument("facility_id", "must not be empty")
+        if not self.organization_id.strip():
+            raise InvalidArgument("organization_id", "must not be empty")
+        _zone(self.zone, "zone")
+        for i, j in enumerate(self.jurisdictions):
+            check_jurisdiction(j, f"jurisdictions[{i}]")
+        if self.do_not_return & self.favourites:
+            both = ", ".join(sorted(self.do_not_return & self.favourites))
+            raise InvalidArgument("favourites", f"{both} cannot be barred and favoured at once")
+
+
+class ShiftStatus(StrEnum):
+    OPEN = "open"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class ShiftDraft:
+    """What a facility posts: local wall times in its zone (and, for a wall time that does not
+    exist or happens twice, which reading it means)."""
+
+    profession: str
+    local_start: datetime  # naive, facility wall time
+    local_end: datetime
+    positions: int
+    pay_cents_per_hour: int
+    patient_jurisdictions: tuple[str, ...]
+    skills: tuple[str, ...] = ()
+    scope_of_work: str = ""
+    start_reading: Reading | None = None
+    end_reading: Reading | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Shift:
+    """A posted shift: UTC instants with the facility's zone and wall times kept."""
+
+    id: str
+    facility_id: str
+    zone: str
+    start: datetime
+    end: datetime
+    local_start: datetime
+    local_end: datetime
+    profession: str
+    skills: tuple[str, ...]
+    patient_jurisdictions: tuple[str, ...]
+    positions: int
+    pay_cents_per_hour: int  # the most the facility pays per hour
+    scope_of_work: str
+    status: ShiftStatus = ShiftStatus.OPEN
+
+    @property
+    def hours(self) -> float:
+        return (self.end - self.start).total_seconds() / 3600
+
+
+MAX_SHIFT = timedelta(hours=24)
+
+
+def post_shift(shift_id: str, facility: Facility, draft: ShiftDraft) -> Shift:
+    """The shift a draft describes, every field checked (a bad one named)."""
+    profession = _profession(draft.profession, "profession")
+    start = resolve_posted(draft.local_start, facility.zone, "start", draft.start_reading)
+    end = resolve_posted(draft.local_end, facility.zone, "end", draft.end_reading)
+    if end.instant <= start.instant:
+        raise InvalidArgument("end", "must be after the start")
+    if end.instant - start.instant > MAX_SHIFT:
+        raise InvalidArgument("end", "a shift lasts at most 24 hours")
+    if draft.positions < 1:
+        raise InvalidArgument("positions", "at least 1")
+    if draft.pay_cents_per_hour <= 0:
+        raise InvalidArgument("pay_cents_per_hour", "must be more than 0")
+    if not draft.patient_jurisdictions:
+        raise InvalidArgument("patient_jurisdictions", "name where the patients are")
+    for i, j in enumerate(draft.patient_jurisdictions):
+        check_jurisdiction(j, f"patient_jurisdictions[{i}]")
+    if any(not s.strip() for s in draft.skills):
+        raise InvalidArgument("skills", "empty skill")
+    return Shift(
+        id=shift_id, facility_id=facility.id, zone=facility.zone,
+        start=start.instant, end=end.instant,
+        local_start=draft.local_start, local_end=draft.local_end,
+        profession=profession, skills=tuple(dict.fromkeys(draft.skills)),
+        patient_jurisdictions=tuple(dict.fromkeys(draft.patient_jurisdictions)),
+        positions=draft.positions, pay_cents_per_hour=draft.pay_cents_per_hour,
+        scope_of_work=draft.scope_of_work.strip(),
+    )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class QuietHours:
+    """Local wall times between which no offer is delivered (may run past midnight)."""
+
+    start: str
+    end: str
+
+    def __post_init__(self) -> None:
+        parse_hhmm(self.start, "quiet_hours.start")
+        parse_hhmm(self.end, "quiet_hours.end")
+
+    def holds(self, minute_of_day: int) -> bool:
+        start, end = parse_hhmm(self.start), parse_hhmm(self.end)
+        if start <= end:
+            return start <= minute_of_day < end
+        return minute_of_day >= start or minute_of_day < end
+
+
+@dataclass(frozen=True, slots=True)
+class WorkProfile:
+    """A clinician as the scheduling service knows them: what they do, where they are, what
+    they ask, when they work, and the limits they set."""
+
+    clinician_id: str
+    profession: str
+    zone: str
+    rate_cents_per_hour: int
+    skills: frozenset[str] = frozenset()
+    availability: tuple[AvailabilityWindow, ...] = ()
+    quiet_hours: QuietHours | None = None
+    time_off: frozenset[date] = frozenset()
+    max_minutes_per_week: int = 40 * 60
+    min_rest_minutes: int = 8 * 60
+
+    def __post_init__(self) -> None:
+        if not self.clinician_id.strip():
+            raise InvalidArgument("clinician_id", "must not be empty")
+        _profession(self.profession, "profession")
+        _zone(self.zone, "zone")
+        if self.rate_cents_per_hour <= 0:
+            raise InvalidArgument("rate_cents_per_hour", "must be more than 0")
+        if not 0 <= self.max_minutes_per_week <= 7 * 24 * 60:
+            raise InvalidArgument("max_minutes_per_week", "from 0 to 10,080")
+        if not 0 <= self.min_rest_minutes <= 7 * 24 * 60:
+            raise InvalidArgument("min_rest_minutes", "from 0 to 10,080")
+
+
+@dataclass(frozen=True, slots=True)
+class CancellationPolicy:
+    """What a facility owes a clinician for cancelling a booked shift late: `share` of the
+    booked pay when cancelled less than `notice_hours` before the start. Shown to both sides."""
+
+    notice_hours: float = 24.0
+    share: float = 0.5
+
+    def __post_init__(self) -> None:
+        if self.notice_hours < 0:
+            raise InvalidArgument("notice_hours", "must not be negative")
+        if not 0 <= self.share <= 1:
+            raise InvalidArgument("share", "from 0 to 1")
+
+    def compensation_cents(self, shift: Shift, rate_cents_per_hour: int, at: datetime) -> int:
+        """What is owed for cancelling at `at` a booking of `shift` at the booked rate."""
+        if shift.start - at >= timedelta(hours=self.notice_hours):
+            return 0
+        return round(self.share * rate_cents_per_hour * shift.hours)
+
+    def describe(self) -> str:
+        return (
+            f"a facility that cancels a booked shift less than {self.notice_hours:g} hours "
+            f"before it starts owes the clinician {self.share:.0%} of the booked pay"
+        )
+
+
+__all__ = [
+    "CancellationPolicy",
+    "Facility",
+    "QuietHours",
+    "Shift",
+    "ShiftDraft",
+    "ShiftStatus",
+    "WorkProfile",
+    "post_shift",
+]
