@@ -67,10 +67,19 @@ class Refused(FailedPrecondition):
 
 
 class Ledger:
-    def __init__(self, rows: Collection, clock: Clock, owner: str) -> None:
+    def __init__(
+        self,
+        rows: Collection,
+        clock: Clock,
+        owner: str,
+        lock_seconds: float = LOCK_SECONDS,
+        pending_seconds: float = PENDING_SECONDS,
+    ) -> None:
         self._rows = rows
         self._clock = clock
         self._owner = owner  # who takes locks here (a process), for the record
+        self._lock_seconds = lock_seconds
+        self._pending_seconds = pending_seconds
 
     # ------------------------------------------------------------ reading
 
@@ -123,7 +132,7 @@ class Ledger:
             if row["expires"] > now:
                 raise Conflict(f"{clinician_id}'s bookings are being changed; try again")
         token = g + 1
-        expires = now + timedelta(seconds=LOCK_SECONDS)
+        expires = now + timedelta(seconds=self._lock_seconds)
         if not await self._insert(f"lock:{clinician_id}:{token}", owner=self._owner,
                                   at=now, expires=expires):  # fmt: skip
             raise Conflict(f"{clinician_id}'s bookings are being changed; try again")
@@ -204,7 +213,7 @@ class Ledger:
 
     async def sweep_shift(self, shift_id: str, positions: int) -> int:
         """Frees each position of the shift held by a booking that stayed pending longer than
-        PENDING_SECONDS (its process died mid-booking); returns how many it freed. A booking
+        the pending time (its process died mid-booking); returns how many it freed. A booking
         that completes at the same moment and the sweeper race on one outcome row: one wins."""
         freed = 0
         now = self._clock.now()
@@ -216,7 +225,7 @@ class Ledger:
             assert slot is not None
             key = f"booking:{shift_id}:{slot['clinician']}:{slot['attempt']}"
             pending = await self._rows.find_one({"_id": key})
-            if pending is None or now - pending["at"] < timedelta(seconds=PENDING_SECONDS):
+            if pending is None or now - pending["at"] < timedelta(seconds=self._pending_seconds):
                 continue
             if await self._insert(f"{key}:outcome", status="expired", at=now):
                 await self._insert(f"slot:{shift_id}:{n}:{g}:free", at=now)
