@@ -107,12 +107,12 @@ MAX_SHIFT = timedelta(hours=24)
 def post_shift(shift_id: str, facility: Facility, draft: ShiftDraft) -> Shift:
     """The shift a draft describes, every field checked (a bad one named)."""
     profession = _profession(draft.profession, "profession")
-    start = resolve_posted(draft.local_start, facility.zone, "start", draft.start_reading)
-    end = resolve_posted(draft.local_end, facility.zone, "end", draft.end_reading)
+    start = resolve_posted(draft.local_start, facility.zone, "local_start", draft.start_reading)
+    end = resolve_posted(draft.local_end, facility.zone, "local_end", draft.end_reading)
     if end.instant <= start.instant:
-        raise InvalidArgument("end", "must be after the start")
+        raise InvalidArgument("local_end", "must be after the start")
     if end.instant - start.instant > MAX_SHIFT:
-        raise InvalidArgument("end", "a shift lasts at most 24 hours")
+        raise InvalidArgument("local_end", "a shift lasts at most 24 hours")
     if draft.positions < 1:
         raise InvalidArgument("positions", "at least 1")
     if draft.pay_cents_per_hour <= 0:

@@ -50,7 +50,7 @@ def test_a_shift_keeps_the_facility_zone_and_wall_times_and_stores_utc() -> None
 def test_a_shift_across_the_spring_gap_needs_a_reading() -> None:
     draft = replace(DRAFT, local_start=datetime(2027, 3, 14, 2, 30),
                     local_end=datetime(2027, 3, 14, 10, 0))  # fmt: skip
-    with pytest.raises(InvalidArgument, match=r"^start: .* does not exist"):
+    with pytest.raises(InvalidArgument, match=r"^local_start: .* does not exist"):
         post_shift("s1", CLINIC, draft)
     shift = post_shift("s1", CLINIC, replace(draft, start_reading=Reading.LATER))
     assert shift.start == datetime(2027, 3, 14, 8, 30, tzinfo=UTC)
@@ -65,8 +65,8 @@ def test_a_shift_across_the_spring_gap_needs_a_reading() -> None:
         ({"pay_cents_per_hour": 0}, "pay_cents_per_hour"),
         ({"patient_jurisdictions": ("US-QQ",)}, "patient_jurisdictions[0]"),
         ({"patient_jurisdictions": ()}, "patient_jurisdictions"),
-        ({"local_end": datetime(2027, 3, 10, 7, 0)}, "end"),
-        ({"local_end": datetime(2027, 3, 12, 7, 0)}, "end"),
+        ({"local_end": datetime(2027, 3, 10, 7, 0)}, "local_end"),
+        ({"local_end": datetime(2027, 3, 12, 7, 0)}, "local_end"),
     ],
 )
 def test_bad_drafts_name_their_field(change: dict[str, object], field: str) -> None:

@@ -1,0 +1,72 @@
+"""The scheduling contract over gRPC (what exists so far: facilities and posting shifts)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import grpc
+from vsm.scheduling.v1 import scheduling_service_pb2 as pb
+from vsm.scheduling.v1 import scheduling_service_pb2_grpc as pb_grpc
+from vsm_platform.actor import Actor
+from vsm_rules.errors import InvalidArgument
+from vsm_rules.records import within
+
+from scheduling.catalogue import Catalogue, draft_from_proto, facility_to_proto, shift_to_proto
+from scheduling.marketplace import Facility
+
+SERVICE_NAME = "vsm.scheduling.v1.SchedulingService"
+
+
+def facility_from_proto(message: pb.Facility) -> Facility:
+    with within("facility"):
+        return Facility(
+            id=message.facility_id, organization_id=message.organization_id,
+            name=message.name, zone=message.zone, jurisdictions=tuple(message.jurisdictions),
+            do_not_return=frozenset(message.do_not_return),
+            favourites=frozenset(message.favourites),
+        )  # fmt: skip
+
+
+class SchedulingApi(pb_grpc.SchedulingServiceServicer):
+    def __init__(self, catalogue: Catalogue) -> None:
+        self._catalogue = catalogue
+
+    async def SaveFacility(self, request: Any, context: Any) -> Any:
+        facility, version = await self._catalogue.save_facility(
+            Actor.from_proto(request.actor), facility_from_proto(request.facility),
+            request.expected_version,
+        )  # fmt: skip
+        return pb.FacilityResponse(facility=facility_to_proto(facility, version))
+
+    async def GetFacility(self, request: Any, context: Any) -> Any:
+        if not request.facility_id:
+            raise InvalidArgument("facility_id", "must not be empty")
+        facility, version = await self._catalogue.facility(request.facility_id)
+        return pb.FacilityResponse(facility=facility_to_proto(facility, version))
+
+    async def PostShift(self, request: Any, context: Any) -> Any:
+        actor = Actor.from_proto(request.actor)
+        if not request.shift.facility_id:
+            raise InvalidArgument("shift.facility_id", "must not be empty")
+        with within("shift"):
+            draft = draft_from_proto(request)
+            shift, version = await self._catalogue.post(
+                actor, request.shift.facility_id, draft, request.idempotency_key
+            )
+        return pb.PostShiftResponse(shift=shift_to_proto(shift, version))
+
+    async def GetShift(self, request: Any, context: Any) -> Any:
+        if not request.shift_id:
+            raise InvalidArgument("shift_id", "must not be empty")
+        shift, version = await self._catalogue.shift(request.shift_id)
+        return pb.GetShiftResponse(shift=shift_to_proto(shift, version))
+
+
+def register(catalogue: Catalogue) -> Callable[[grpc.aio.Server], None]:
+    api = SchedulingApi(catalogue)
+
+    def add(server: grpc.aio.Server) -> None:
+        pb_grpc.add_SchedulingServiceServicer_to_server(api, server)  # type: ignore[no-untyped-call]
+
+    return add

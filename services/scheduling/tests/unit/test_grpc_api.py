@@ -1,0 +1,140 @@
+"""Facilities and posting over a real local gRPC server (in-memory rows): a shift posted in the
+facility's wall time, a doubtful wall time refused with both readings unless chosen, bad fields
+named, a stale facility version refused, posting idempotent, every change announced."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import grpc
+import pytest
+import pytest_asyncio
+from scheduling.catalogue import Catalogue
+from scheduling.grpc_api import SERVICE_NAME, register
+from vsm.common.v1 import common_pb2
+from vsm.scheduling.v1 import events_pb2
+from vsm.scheduling.v1 import scheduling_service_pb2 as pb
+from vsm.scheduling.v1 import scheduling_service_pb2_grpc as pb_grpc
+from vsm_platform.changes import ChangeLog
+from vsm_platform.clock import ManualClock
+from vsm_platform.grpc_server import channel, start_server
+from vsm_platform.testing import MemoryCollection
+
+STAFF = common_pb2.Actor(kind=common_pb2.ACTOR_KIND_USER, id="u-f", role="facility_staff",
+                         organization_id="org1")  # fmt: skip
+CLINIC = pb.Facility(facility_id="f1", organization_id="org1", name="Prairie Clinic",
+                     zone="America/Chicago", jurisdictions=["US-KS"])  # fmt: skip
+
+
+@pytest_asyncio.fixture
+async def setup() -> AsyncIterator[tuple[Any, ChangeLog]]:
+    clock = ManualClock(datetime(2027, 3, 1, tzinfo=UTC))
+    changes = ChangeLog(MemoryCollection(), source="scheduling", clock=clock)  # type: ignore[arg-type]
+    catalogue = Catalogue(changes, MemoryCollection(), clock)  # type: ignore[arg-type]
+    server = await start_server("127.0.0.1:0", [register(catalogue)], [SERVICE_NAME])
+    client = channel(f"127.0.0.1:{server.port}")
+    try:
+        yield pb_grpc.SchedulingServiceStub(client), changes
+    finally:
+        await client.close()
+        await server.stop(0)
+
+
+def _post(start: str, end: str, **kw: Any) -> pb.PostShiftRequest:
+    shift = pb.Shift(facility_id="f1", profession="RN", skills=["triage"], positions=2,
+                     patient_jurisdictions=["US-KS"], pay_cents_per_hour=9000,
+                     scope_of_work="Telehealth triage.")  # fmt: skip
+    shift.local_start.local, shift.local_end.local = start, end
+    return pb.PostShiftRequest(actor=STAFF, shift=shift, **kw)
+
+
+async def test_a_shift_is_posted_in_the_facilitys_wall_time(setup: Any) -> None:
+    stub, changes = setup
+    await stub.SaveFacility(pb.SaveFacilityRequest(actor=STAFF, facility=CLINIC))
+    posted = (await stub.PostShift(_post("2027-03-10T08:00", "2027-03-10T16:00"))).shift
+    assert posted.interval.start.ToDatetime(tzinfo=UTC) == datetime(2027, 3, 10, 14, tzinfo=UTC)
+    assert (posted.local_start.local, posted.local_start.zone) == (
+        "2027-03-10T08:00",
+        "America/Chicago",
+    )
+    assert posted.state == pb.SHIFT_STATE_OPEN and posted.version == 1
+    again = await stub.GetShift(pb.GetShiftRequest(shift_id=posted.shift_id))
+    assert again.shift == posted
+    (row,) = await changes.history(f"shift:{posted.shift_id}")
+    event = events_pb2.ShiftPosted.FromString(row.events[0].envelope.data)
+    assert event.shift == posted and event.actor.id == "u-f"
+
+
+async def test_a_doubtful_wall_time_needs_a_reading(setup: Any) -> None:
+    stub, _ = setup
+    await stub.SaveFacility(pb.SaveFacilityRequest(actor=STAFF, facility=CLINIC))
+    gap = _post("2027-03-14T02:30", "2027-03-14T10:00")
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await stub.PostShift(gap)
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    details = refused.value.details() or ""
+    assert details.startswith("shift.local_start: 2027-03-14 02:30 in America/Chicago")
+    assert "(earlier)" in details and "(later)" in details
+    gap.start_reading = pb.WALL_TIME_READING_LATER
+    posted = (await stub.PostShift(gap)).shift
+    assert posted.interval.start.ToDatetime(tzinfo=UTC) == datetime(2027, 3, 14, 8, 30, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"profession": "ZZ"}, "shift.profession"),
+        ({"positions": 0}, "shift.positions"),
+        ({"patient_jurisdictions": ["US-QQ"]}, "shift.patient_jurisdictions[0]"),
+    ],
+)
+async def test_bad_fields_are_named(setup: Any, change: dict[str, Any], field: str) -> None:
+    stub, _ = setup
+    await stub.SaveFacility(pb.SaveFacilityRequest(actor=STAFF, facility=CLINIC))
+    request = _post("2027-03-10T08:00", "2027-03-10T16:00")
+    for name, value in change.items():
+        if isinstance(value, list):
+            del getattr(request.shift, name)[:]
+            getattr(request.shift, name).extend(value)
+        else:
+            setattr(request.shift, name, value)
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await stub.PostShift(request)
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert (refused.value.details() or "").startswith(field)
+    bad_time = _post("10/03/2027 08:00", "2027-03-10T16:00")
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await stub.PostShift(bad_time)
+    assert (caught.value.details() or "").startswith("shift.local_start")
+
+
+async def test_facilities_keep_versions_and_posting_is_idempotent(setup: Any) -> None:
+    stub, _ = setup
+    saved = (await stub.SaveFacility(pb.SaveFacilityRequest(actor=STAFF, facility=CLINIC))).facility
+    assert saved.version == 1
+    with pytest.raises(grpc.aio.AioRpcError) as exists:
+        await stub.SaveFacility(pb.SaveFacilityRequest(actor=STAFF, facility=CLINIC))
+    assert exists.value.code() == grpc.StatusCode.ABORTED
+    barred = pb.Facility()
+    barred.CopyFrom(CLINIC)
+    barred.do_not_return.append("c7")
+    changed = await stub.SaveFacility(
+        pb.SaveFacilityRequest(actor=STAFF, facility=barred, expected_version=1)
+    )
+    assert list(changed.facility.do_not_return) == ["c7"] and changed.facility.version == 2
+    with pytest.raises(grpc.aio.AioRpcError) as bad_zone:
+        wrong = pb.Facility()
+        wrong.CopyFrom(CLINIC)
+        wrong.facility_id = "f2"
+        wrong.zone = "Central"
+        await stub.SaveFacility(pb.SaveFacilityRequest(actor=STAFF, facility=wrong))
+    assert (bad_zone.value.details() or "").startswith("facility.zone")
+    request = _post("2027-03-10T08:00", "2027-03-10T16:00", idempotency_key="k1")
+    first = (await stub.PostShift(request)).shift
+    second = (await stub.PostShift(request)).shift
+    assert first.shift_id == second.shift_id
+    with pytest.raises(grpc.aio.AioRpcError) as missing:
+        await stub.GetShift(pb.GetShiftRequest(shift_id="nope"))
+    assert missing.value.code() == grpc.StatusCode.NOT_FOUND
