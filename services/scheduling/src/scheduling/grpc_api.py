@@ -1,4 +1,5 @@
-"""The scheduling contract over gRPC (what exists so far: facilities and posting shifts)."""
+"""The scheduling contract over gRPC (what exists so far: facilities, posting shifts, work
+profiles)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from vsm_rules.records import within
 
 from scheduling.catalogue import Catalogue, draft_from_proto, facility_to_proto, shift_to_proto
 from scheduling.marketplace import Facility
+from scheduling.profiles import Profiles, profile_from_proto, profile_to_proto
 
 SERVICE_NAME = "vsm.scheduling.v1.SchedulingService"
 
@@ -29,8 +31,20 @@ def facility_from_proto(message: pb.Facility) -> Facility:
 
 
 class SchedulingApi(pb_grpc.SchedulingServiceServicer):
-    def __init__(self, catalogue: Catalogue) -> None:
+    def __init__(self, catalogue: Catalogue, profiles: Profiles) -> None:
         self._catalogue = catalogue
+        self._profiles = profiles
+
+    async def SaveProfile(self, request: Any, context: Any) -> Any:
+        profile, version = await self._profiles.save(
+            Actor.from_proto(request.actor), profile_from_proto(request.profile),
+            request.expected_version,
+        )  # fmt: skip
+        return pb.ProfileResponse(profile=profile_to_proto(profile, version))
+
+    async def GetProfile(self, request: Any, context: Any) -> Any:
+        profile, version = await self._profiles.get(request.clinician_id)
+        return pb.ProfileResponse(profile=profile_to_proto(profile, version))
 
     async def SaveFacility(self, request: Any, context: Any) -> Any:
         facility, version = await self._catalogue.save_facility(
@@ -63,8 +77,8 @@ class SchedulingApi(pb_grpc.SchedulingServiceServicer):
         return pb.GetShiftResponse(shift=shift_to_proto(shift, version))
 
 
-def register(catalogue: Catalogue) -> Callable[[grpc.aio.Server], None]:
-    api = SchedulingApi(catalogue)
+def register(catalogue: Catalogue, profiles: Profiles) -> Callable[[grpc.aio.Server], None]:
+    api = SchedulingApi(catalogue, profiles)
 
     def add(server: grpc.aio.Server) -> None:
         pb_grpc.add_SchedulingServiceServicer_to_server(api, server)  # type: ignore[no-untyped-call]

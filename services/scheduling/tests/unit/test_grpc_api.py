@@ -13,6 +13,8 @@ import pytest
 import pytest_asyncio
 from scheduling.catalogue import Catalogue
 from scheduling.grpc_api import SERVICE_NAME, register
+from scheduling.ledger import Ledger
+from scheduling.profiles import Profiles
 from vsm.common.v1 import common_pb2
 from vsm.scheduling.v1 import events_pb2
 from vsm.scheduling.v1 import scheduling_service_pb2 as pb
@@ -29,14 +31,17 @@ CLINIC = pb.Facility(facility_id="f1", organization_id="org1", name="Prairie Cli
 
 
 @pytest_asyncio.fixture
-async def setup() -> AsyncIterator[tuple[Any, ChangeLog]]:
+async def setup() -> AsyncIterator[tuple[Any, ChangeLog, Ledger]]:
     clock = ManualClock(datetime(2027, 3, 1, tzinfo=UTC))
+    ledger_rows = MemoryCollection()
     changes = ChangeLog(MemoryCollection(), source="scheduling", clock=clock)  # type: ignore[arg-type]
     catalogue = Catalogue(changes, MemoryCollection(), clock)  # type: ignore[arg-type]
-    server = await start_server("127.0.0.1:0", [register(catalogue)], [SERVICE_NAME])
+    ledger = Ledger(ledger_rows, clock, "test")  # type: ignore[arg-type]
+    profiles = Profiles(changes, ledger)
+    server = await start_server("127.0.0.1:0", [register(catalogue, profiles)], [SERVICE_NAME])
     client = channel(f"127.0.0.1:{server.port}")
     try:
-        yield pb_grpc.SchedulingServiceStub(client), changes
+        yield pb_grpc.SchedulingServiceStub(client), changes, ledger
     finally:
         await client.close()
         await server.stop(0)
@@ -51,7 +56,7 @@ def _post(start: str, end: str, **kw: Any) -> pb.PostShiftRequest:
 
 
 async def test_a_shift_is_posted_in_the_facilitys_wall_time(setup: Any) -> None:
-    stub, changes = setup
+    stub, changes, _ = setup
     await stub.SaveFacility(pb.SaveFacilityRequest(actor=STAFF, facility=CLINIC))
     posted = (await stub.PostShift(_post("2027-03-10T08:00", "2027-03-10T16:00"))).shift
     assert posted.interval.start.ToDatetime(tzinfo=UTC) == datetime(2027, 3, 10, 14, tzinfo=UTC)
@@ -68,7 +73,7 @@ async def test_a_shift_is_posted_in_the_facilitys_wall_time(setup: Any) -> None:
 
 
 async def test_a_doubtful_wall_time_needs_a_reading(setup: Any) -> None:
-    stub, _ = setup
+    stub, _, _ = setup
     await stub.SaveFacility(pb.SaveFacilityRequest(actor=STAFF, facility=CLINIC))
     gap = _post("2027-03-14T02:30", "2027-03-14T10:00")
     with pytest.raises(grpc.aio.AioRpcError) as refused:
@@ -91,7 +96,7 @@ async def test_a_doubtful_wall_time_needs_a_reading(setup: Any) -> None:
     ],
 )
 async def test_bad_fields_are_named(setup: Any, change: dict[str, Any], field: str) -> None:
-    stub, _ = setup
+    stub, _, _ = setup
     await stub.SaveFacility(pb.SaveFacilityRequest(actor=STAFF, facility=CLINIC))
     request = _post("2027-03-10T08:00", "2027-03-10T16:00")
     for name, value in change.items():
@@ -111,7 +116,7 @@ async def test_bad_fields_are_named(setup: Any, change: dict[str, Any], field: s
 
 
 async def test_facilities_keep_versions_and_posting_is_idempotent(setup: Any) -> None:
-    stub, _ = setup
+    stub, _, _ = setup
     saved = (await stub.SaveFacility(pb.SaveFacilityRequest(actor=STAFF, facility=CLINIC))).facility
     assert saved.version == 1
     with pytest.raises(grpc.aio.AioRpcError) as exists:
@@ -138,3 +143,50 @@ async def test_facilities_keep_versions_and_posting_is_idempotent(setup: Any) ->
     with pytest.raises(grpc.aio.AioRpcError) as missing:
         await stub.GetShift(pb.GetShiftRequest(shift_id="nope"))
     assert missing.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+NURSE = pb.WorkProfile(
+    clinician_id="c1", profession="RN", skills=["triage"], zone="America/New_York",
+    rate_cents_per_hour=8000, quiet_hours_start="22:00", quiet_hours_end="07:00",
+    availability=[pb.AvailabilityWindow(day="wed", start="07:00", end="23:00")],
+    max_minutes_per_week=2400, min_rest_minutes=600,
+)  # fmt: skip
+
+
+async def test_a_profile_is_kept_and_says_what_changed(setup: Any) -> None:
+    stub, changes, _ = setup
+    saved = (await stub.SaveProfile(pb.SaveProfileRequest(actor=STAFF, profile=NURSE))).profile
+    assert saved.version == 1 and saved.quiet_hours_start == "22:00"
+    changed = pb.WorkProfile()
+    changed.CopyFrom(saved)
+    changed.time_off.append("2027-03-12")
+    await stub.SaveProfile(pb.SaveProfileRequest(actor=STAFF, profile=changed, expected_version=1))
+    rows = await changes.history("profile:c1")
+    event = events_pb2.ClinicianProfileChanged.FromString(rows[1].events[0].envelope.data)
+    assert list(event.changed) == ["time_off"]
+    got = (await stub.GetProfile(pb.GetProfileRequest(clinician_id="c1"))).profile
+    assert list(got.time_off) == ["2027-03-12"] and got.version == 2
+
+
+async def test_bad_profiles_are_named_and_time_off_over_a_booking_is_refused(setup: Any) -> None:
+    stub, _, ledger = setup
+    bad = pb.WorkProfile()
+    bad.CopyFrom(NURSE)
+    bad.availability[0].start = "25:00"
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await stub.SaveProfile(pb.SaveProfileRequest(actor=STAFF, profile=bad))
+    assert (refused.value.details() or "").startswith("profile.availability[0]")
+    await stub.SaveProfile(pb.SaveProfileRequest(actor=STAFF, profile=NURSE))
+
+    async def no_rules(_: Any) -> list[Any]:
+        return []
+
+    start = datetime(2027, 3, 10, 14, tzinfo=UTC)
+    await ledger.book("s1", "c1", (start, start.replace(hour=22)), 1, no_rules)
+    off = pb.WorkProfile()
+    off.CopyFrom(NURSE)
+    off.time_off.append("2027-03-10")
+    with pytest.raises(grpc.aio.AioRpcError) as clash:
+        await stub.SaveProfile(pb.SaveProfileRequest(actor=STAFF, profile=off, expected_version=1))
+    assert clash.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert "clashes with the booking of shift s1" in (clash.value.details() or "")

@@ -1,0 +1,139 @@
+"""Clinicians' work profiles as change rows `profile:<clinician>:<v>` with their event, which
+says what changed (the matching service re-reads only that). New time off that clashes with a
+confirmed booking is refused: the clinician cancels the booking first."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from vsm.scheduling.v1 import events_pb2
+from vsm.scheduling.v1 import scheduling_service_pb2 as pb
+from vsm_platform.actor import Actor
+from vsm_platform.changes import ChangeLog, PendingEvent
+from vsm_platform.topics import SCHEDULING_EVENTS
+from vsm_rules.availability import AvailabilityWindow
+from vsm_rules.errors import Conflict, FailedPrecondition, InvalidArgument, NotFound
+from vsm_rules.records import parse_date, within
+from vsm_rules.time_off import local_days
+
+from scheduling.ledger import Ledger
+from scheduling.marketplace import QuietHours, WorkProfile
+
+
+def profile_document(profile: WorkProfile) -> dict[str, Any]:
+    quiet = profile.quiet_hours
+    return {
+        "clinician_id": profile.clinician_id, "profession": profile.profession,
+        "zone": profile.zone, "rate_cents_per_hour": profile.rate_cents_per_hour,
+        "skills": sorted(profile.skills),
+        "availability": [[w.day, w.start, w.end] for w in profile.availability],
+        "quiet_hours": None if quiet is None else [quiet.start, quiet.end],
+        "time_off": sorted(d.isoformat() for d in profile.time_off),
+        "max_minutes_per_week": profile.max_minutes_per_week,
+        "min_rest_minutes": profile.min_rest_minutes,
+    }  # fmt: skip
+
+
+def profile_of(doc: dict[str, Any]) -> WorkProfile:
+    quiet = doc["quiet_hours"]
+    return WorkProfile(
+        doc["clinician_id"], doc["profession"], doc["zone"], doc["rate_cents_per_hour"],
+        frozenset(doc["skills"]), tuple(AvailabilityWindow(*w) for w in doc["availability"]),
+        None if quiet is None else QuietHours(*quiet),
+        frozenset(date.fromisoformat(d) for d in doc["time_off"]),
+        doc["max_minutes_per_week"], doc["min_rest_minutes"],
+    )  # fmt: skip
+
+
+def profile_from_proto(message: pb.WorkProfile) -> WorkProfile:
+    with within("profile"):
+        windows = []
+        for i, w in enumerate(message.availability):
+            with within(f"availability[{i}]"):
+                windows.append(AvailabilityWindow(w.day, w.start, w.end))
+        quiet = None
+        if message.quiet_hours_start or message.quiet_hours_end:
+            quiet = QuietHours(message.quiet_hours_start, message.quiet_hours_end)
+        off = frozenset(parse_date(d, f"time_off[{i}]") for i, d in enumerate(message.time_off))
+        return WorkProfile(
+            clinician_id=message.clinician_id, profession=message.profession, zone=message.zone,
+            rate_cents_per_hour=message.rate_cents_per_hour, skills=frozenset(message.skills),
+            availability=tuple(windows), quiet_hours=quiet, time_off=off,
+            max_minutes_per_week=message.max_minutes_per_week,
+            min_rest_minutes=message.min_rest_minutes,
+        )  # fmt: skip
+
+
+def profile_to_proto(profile: WorkProfile, version: int) -> pb.WorkProfile:
+    quiet = profile.quiet_hours
+    return pb.WorkProfile(
+        clinician_id=profile.clinician_id, profession=profile.profession,
+        skills=sorted(profile.skills), zone=profile.zone,
+        rate_cents_per_hour=profile.rate_cents_per_hour,
+        availability=[pb.AvailabilityWindow(day=w.day, start=w.start, end=w.end)
+                      for w in profile.availability],
+        quiet_hours_start=quiet.start if quiet else "", quiet_hours_end=quiet.end if quiet else "",
+        time_off=sorted(d.isoformat() for d in profile.time_off),
+        max_minutes_per_week=profile.max_minutes_per_week,
+        min_rest_minutes=profile.min_rest_minutes, version=version,
+    )  # fmt: skip
+
+
+def changed_parts(before: WorkProfile | None, after: WorkProfile) -> list[str]:
+    if before is None:
+        return ["profile", "availability", "quiet_hours", "time_off"]
+    parts = []
+    core = ("profession", "zone", "rate_cents_per_hour", "skills", "max_minutes_per_week",
+            "min_rest_minutes")  # fmt: skip
+    if any(getattr(before, f) != getattr(after, f) for f in core):
+        parts.append("profile")
+    for name in ("availability", "quiet_hours", "time_off"):
+        if getattr(before, name) != getattr(after, name):
+            parts.append(name)
+    return parts
+
+
+class Profiles:
+    def __init__(self, changes: ChangeLog, ledger: Ledger) -> None:
+        self._changes = changes
+        self._ledger = ledger
+
+    async def get(self, clinician_id: str) -> tuple[WorkProfile, int]:
+        if not clinician_id.strip():
+            raise InvalidArgument("clinician_id", "must not be empty")
+        rows = await self._changes.history(f"profile:{clinician_id}")
+        if not rows:
+            raise NotFound(f"no work profile for {clinician_id!r}")
+        return profile_of(dict(rows[-1].change["value"])), rows[-1].version
+
+    async def save(
+        self, actor: Actor, profile: WorkProfile, expected_version: int
+    ) -> tuple[WorkProfile, int]:
+        rows = await self._changes.history(f"profile:{profile.clinician_id}")
+        version = rows[-1].version if rows else 0
+        before = profile_of(dict(rows[-1].change["value"])) if rows else None
+        if expected_version != version:
+            what = "exists already" if expected_version == 0 else f"is at version {version}"
+            raise Conflict(f"the profile of {profile.clinician_id} {what}; read it again")
+        new_off = profile.time_off - (before.time_off if before else frozenset())
+        if new_off:
+            _, booked = await self._ledger.schedule(profile.clinician_id)
+            for b in booked:
+                clash = sorted(new_off & set(local_days(profile.zone, b.start, b.end)))
+                if clash:
+                    raise FailedPrecondition(
+                        f"time off on {clash[0]} clashes with the booking of shift {b.shift_id}; "
+                        "cancel that booking first"
+                    )
+        parts = changed_parts(before, profile)
+        event = events_pb2.ClinicianProfileChanged(
+            profile=profile_to_proto(profile, version + 1), actor=actor.to_proto(), changed=parts
+        )
+        await self._changes.append(
+            f"profile:{profile.clinician_id}", version + 1,
+            change={"kind": "saved", "value": profile_document(profile), "changed": parts},
+            events=[PendingEvent(SCHEDULING_EVENTS, event, key=profile.clinician_id)],
+            actor=actor,
+        )  # fmt: skip
+        return profile, version + 1
