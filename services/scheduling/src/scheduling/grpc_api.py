@@ -13,6 +13,7 @@ from vsm_platform.actor import Actor
 from vsm_rules.errors import InvalidArgument
 from vsm_rules.records import within
 
+from scheduling.bookings import Bookings
 from scheduling.catalogue import Catalogue, draft_from_proto, facility_to_proto, shift_to_proto
 from scheduling.marketplace import Facility
 from scheduling.profiles import Profiles, profile_from_proto, profile_to_proto
@@ -31,9 +32,20 @@ def facility_from_proto(message: pb.Facility) -> Facility:
 
 
 class SchedulingApi(pb_grpc.SchedulingServiceServicer):
-    def __init__(self, catalogue: Catalogue, profiles: Profiles) -> None:
+    def __init__(self, catalogue: Catalogue, profiles: Profiles, bookings: Bookings) -> None:
         self._catalogue = catalogue
         self._profiles = profiles
+        self._bookings = bookings
+
+    async def Book(self, request: Any, context: Any) -> Any:
+        if not request.shift_id:
+            raise InvalidArgument("shift_id", "must not be empty")
+        if not request.clinician_id:
+            raise InvalidArgument("clinician_id", "must not be empty")
+        booking = await self._bookings.book(
+            Actor.from_proto(request.actor), request.shift_id, request.clinician_id
+        )
+        return pb.BookResponse(booking=booking)
 
     async def SaveProfile(self, request: Any, context: Any) -> Any:
         profile, version = await self._profiles.save(
@@ -77,8 +89,10 @@ class SchedulingApi(pb_grpc.SchedulingServiceServicer):
         return pb.GetShiftResponse(shift=shift_to_proto(shift, version))
 
 
-def register(catalogue: Catalogue, profiles: Profiles) -> Callable[[grpc.aio.Server], None]:
-    api = SchedulingApi(catalogue, profiles)
+def register(
+    catalogue: Catalogue, profiles: Profiles, bookings: Bookings
+) -> Callable[[grpc.aio.Server], None]:
+    api = SchedulingApi(catalogue, profiles, bookings)
 
     def add(server: grpc.aio.Server) -> None:
         pb_grpc.add_SchedulingServiceServicer_to_server(api, server)  # type: ignore[no-untyped-call]

@@ -11,9 +11,11 @@ from typing import Any
 import grpc
 import pytest
 import pytest_asyncio
+from scheduling.bookings import Bookings
 from scheduling.catalogue import Catalogue
 from scheduling.grpc_api import SERVICE_NAME, register
 from scheduling.ledger import Ledger
+from scheduling.marketplace import Shift
 from scheduling.profiles import Profiles
 from vsm.common.v1 import common_pb2
 from vsm.scheduling.v1 import events_pb2
@@ -23,11 +25,23 @@ from vsm_platform.changes import ChangeLog
 from vsm_platform.clock import ManualClock
 from vsm_platform.grpc_server import channel, start_server
 from vsm_platform.testing import MemoryCollection
+from vsm_rules.verdict import Verdict
 
 STAFF = common_pb2.Actor(kind=common_pb2.ACTOR_KIND_USER, id="u-f", role="facility_staff",
                          organization_id="org1")  # fmt: skip
 CLINIC = pb.Facility(facility_id="f1", organization_id="org1", name="Prairie Clinic",
                      zone="America/Chicago", jurisdictions=["US-KS"])  # fmt: skip
+
+
+class FakeLicensing:
+    """The licensing service's answer: licensed, except the clinicians listed as not."""
+
+    unlicensed = frozenset({"c-unlicensed"})
+
+    async def verdict(self, clinician_id: str, shift: Shift) -> Verdict:
+        if clinician_id in self.unlicensed:
+            return Verdict.refuse("licensing", f"no licence for {shift.patient_jurisdictions[0]}")
+        return Verdict.allow("licensing", "direct licence")
 
 
 @pytest_asyncio.fixture
@@ -38,7 +52,9 @@ async def setup() -> AsyncIterator[tuple[Any, ChangeLog, Ledger]]:
     catalogue = Catalogue(changes, MemoryCollection(), clock)  # type: ignore[arg-type]
     ledger = Ledger(ledger_rows, clock, "test")  # type: ignore[arg-type]
     profiles = Profiles(changes, ledger)
-    server = await start_server("127.0.0.1:0", [register(catalogue, profiles)], [SERVICE_NAME])
+    bookings = Bookings(catalogue, profiles, ledger, FakeLicensing(), changes)
+    registered = register(catalogue, profiles, bookings)
+    server = await start_server("127.0.0.1:0", [registered], [SERVICE_NAME])
     client = channel(f"127.0.0.1:{server.port}")
     try:
         yield pb_grpc.SchedulingServiceStub(client), changes, ledger
@@ -190,3 +206,33 @@ async def test_bad_profiles_are_named_and_time_off_over_a_booking_is_refused(set
         await stub.SaveProfile(pb.SaveProfileRequest(actor=STAFF, profile=off, expected_version=1))
     assert clash.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert "clashes with the booking of shift s1" in (clash.value.details() or "")
+
+
+async def test_book_holds_every_rule_and_the_positions(setup: Any) -> None:
+    stub, changes, _ = setup
+    await stub.SaveFacility(pb.SaveFacilityRequest(actor=STAFF, facility=CLINIC))
+    shift = (await stub.PostShift(_post("2027-03-10T08:00", "2027-03-10T16:00"))).shift
+    for clinician in ["c1", "c2", "c3", "c-unlicensed", "c-dear"]:
+        profile = pb.WorkProfile()
+        profile.CopyFrom(NURSE)
+        profile.clinician_id = clinician
+        if clinician == "c-dear":
+            profile.rate_cents_per_hour = 9500
+        await stub.SaveProfile(pb.SaveProfileRequest(actor=STAFF, profile=profile))
+    booked = (await stub.Book(pb.BookRequest(actor=STAFF, shift_id=shift.shift_id,
+                                             clinician_id="c1"))).booking  # fmt: skip
+    assert (booked.rate_cents_per_hour, booked.position) == (8000, 0)
+    for clinician, reason in [("c-unlicensed", "licensing: refused: no licence for US-KS"),
+                              ("c-dear", "pay: refused")]:  # fmt: skip
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await stub.Book(pb.BookRequest(actor=STAFF, shift_id=shift.shift_id,
+                                           clinician_id=clinician))  # fmt: skip
+        assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+        assert reason in (refused.value.details() or "")
+    await stub.Book(pb.BookRequest(actor=STAFF, shift_id=shift.shift_id, clinician_id="c2"))
+    with pytest.raises(grpc.aio.AioRpcError) as full:
+        await stub.Book(pb.BookRequest(actor=STAFF, shift_id=shift.shift_id, clinician_id="c3"))
+    assert "no free position" in (full.value.details() or "")
+    rows = await changes.history(f"booked:{shift.shift_id}:c1:0:0")
+    event = events_pb2.BookingConfirmed.FromString(rows[0].events[0].envelope.data)
+    assert event.booking == booked

@@ -1,0 +1,96 @@
+"""Booking a clinician on a shift: every hard rule checked at that instant (licensing through the
+licensing service), then the ledger makes it atomic; the confirmed booking is announced with the
+clinician's rate fixed at that moment."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import grpc
+from vsm.licensing.v1 import licensing_service_pb2 as licensing_pb
+from vsm.licensing.v1 import licensing_service_pb2_grpc as licensing_grpc
+from vsm.scheduling.v1 import events_pb2
+from vsm.scheduling.v1 import scheduling_service_pb2 as pb
+from vsm_platform.actor import Actor
+from vsm_platform.changes import ChangeLog, PendingEvent
+from vsm_platform.topics import SCHEDULING_EVENTS
+from vsm_rules.verdict import Verdict
+
+from scheduling.booking_rules import booking_verdicts
+from scheduling.catalogue import Catalogue
+from scheduling.ledger import Booked, Interval, Ledger
+from scheduling.marketplace import Shift
+from scheduling.profiles import Profiles
+
+
+class LicensingCheck(Protocol):
+    async def verdict(self, clinician_id: str, shift: Shift) -> Verdict: ...
+
+
+class LicensingOverGrpc:
+    """The licensing service's decision for a booking, over gRPC."""
+
+    def __init__(self, channel: grpc.aio.Channel) -> None:
+        self._stub = licensing_grpc.LicensingServiceStub(channel)  # type: ignore[no-untyped-call]
+
+    async def verdict(self, clinician_id: str, shift: Shift) -> Verdict:
+        request = licensing_pb.CheckEligibilityRequest(
+            clinician_id=clinician_id, profession=shift.profession,
+            patient_jurisdictions=list(shift.patient_jurisdictions),
+        )  # fmt: skip
+        request.interval.start.FromDatetime(shift.start)
+        request.interval.end.FromDatetime(shift.end)
+        answer = await self._stub.CheckEligibility(request, timeout=10)
+        if answer.allowed:
+            return Verdict.allow(
+                "licensing", "; ".join(f"{v.jurisdiction}: {v.basis}" for v in answer.verdicts)
+            )
+        reasons = [r for v in answer.verdicts if not v.allowed for r in v.reasons]
+        return Verdict.refuse("licensing", *(reasons or ["refused by the licensing service"]))
+
+
+def booking_to_proto(booked: Booked, rate_cents_per_hour: int) -> pb.Booking:
+    message = pb.Booking(
+        shift_id=booked.shift_id, clinician_id=booked.clinician_id,
+        rate_cents_per_hour=rate_cents_per_hour, position=booked.slot,
+    )  # fmt: skip
+    message.interval.start.FromDatetime(booked.start)
+    message.interval.end.FromDatetime(booked.end)
+    return message
+
+
+class Bookings:
+    def __init__(
+        self,
+        catalogue: Catalogue,
+        profiles: Profiles,
+        ledger: Ledger,
+        licensing: LicensingCheck,
+        changes: ChangeLog,
+    ) -> None:
+        self._catalogue = catalogue
+        self._profiles = profiles
+        self._ledger = ledger
+        self._licensing = licensing
+        self._changes = changes
+
+    async def book(self, actor: Actor, shift_id: str, clinician_id: str) -> pb.Booking:
+        shift, _ = await self._catalogue.shift(shift_id)
+        facility, _ = await self._catalogue.facility(shift.facility_id)
+        profile, _ = await self._profiles.get(clinician_id)
+
+        async def every_rule(booked: list[Interval]) -> list[Verdict]:
+            licensing = await self._licensing.verdict(clinician_id, shift)
+            return booking_verdicts(shift, facility, profile, booked, licensing)
+
+        booked = await self._ledger.book(
+            shift_id, clinician_id, (shift.start, shift.end), shift.positions, every_rule
+        )
+        booking = booking_to_proto(booked, profile.rate_cents_per_hour)
+        event = events_pb2.BookingConfirmed(booking=booking, actor=actor.to_proto())
+        await self._changes.append(
+            f"booked:{shift_id}:{clinician_id}:{booked.slot}:{booked.generation}", 1,
+            change={"kind": "confirmed", "rate_cents_per_hour": profile.rate_cents_per_hour},
+            events=[PendingEvent(SCHEDULING_EVENTS, event, key=clinician_id)], actor=actor,
+        )  # fmt: skip
+        return booking
