@@ -64,11 +64,13 @@ def test_up_twice_then_down_stops_exactly_what_up_started(tmp_path: Path) -> Non
     status = infra("status")
     assert status.count("answers") == 2 and "does not answer" not in status
 
-    address = f"127.0.0.1:{free_port()}"  # our services run on the servers make started
-    services = infra("services-up", env={"LICENSING_ADDR": address})
-    assert f"licensing: {address} (started, pid" in services
-    assert "already running" in infra("services-up", env={"LICENSING_ADDR": address})
-    assert "services stopped: licensing" in infra("services-down")
+    ports = {"LICENSING_ADDR": f"127.0.0.1:{free_port()}",  # our services, on these servers
+             "SCHEDULING_ADDR": f"127.0.0.1:{free_port()}"}  # fmt: skip
+    services = infra("services-up", env=ports)
+    assert f"licensing: {ports['LICENSING_ADDR']} (started, pid" in services
+    assert f"scheduling: {ports['SCHEDULING_ADDR']} (started, pid" in services
+    assert infra("services-up", env=ports).count("already running") == 2
+    assert "services stopped: licensing, scheduling" in infra("services-down", env=ports)
     assert not (tmp_path / "run" / "licensing.pid").exists()
 
     assert "stopped: kafka, mongodb" in infra("down")

@@ -30,6 +30,7 @@ def services(environ: dict[str, str]) -> tuple[Service, ...]:
     """The services `make up` runs, at the addresses the environment gives (or the defaults)."""
     return (
         Service("licensing", "licensing.main", environ.get("LICENSING_ADDR", "127.0.0.1:50051")),
+        Service("scheduling", "scheduling.main", environ.get("SCHEDULING_ADDR", "127.0.0.1:50052")),
     )
 
 
@@ -49,8 +50,8 @@ async def services_up(run_dir: Path, environ: dict[str, str], wait: float = 60.0
         if pid:
             state = f"already running, pid {pid}"
         else:
-            env = {**environ, f"{service.name.upper()}_ADDR": service.address}
-            state = f"started, pid {process.start(env)}"
+            addresses = {f"{s.name.upper()}_ADDR": s.address for s in services(environ)}
+            state = f"started, pid {process.start({**environ, **addresses})}"
         deadline = asyncio.get_running_loop().time() + wait
         while not _answers(service.address):
             if process.pid() is None or asyncio.get_running_loop().time() > deadline:
