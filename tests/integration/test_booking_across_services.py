@@ -38,6 +38,7 @@ def addresses(mongodb_uri: str, kafka_bootstrap: str, tmp_path: Path) -> Iterato
     found = {
         "LICENSING_ADDR": f"127.0.0.1:{free_port()}",
         "SCHEDULING_ADDR": f"127.0.0.1:{free_port()}",
+        "SECOND_SCHEDULING_ADDR": f"127.0.0.1:{free_port()}",
     }
     env = {
         **os.environ,
@@ -47,11 +48,14 @@ def addresses(mongodb_uri: str, kafka_bootstrap: str, tmp_path: Path) -> Iterato
         "LICENSING_DATABASE": f"test_lic_{run}",
         "SCHEDULING_DATABASE": f"test_sch_{run}",
     }
-    processes = []
-    for module in ("licensing.main", "scheduling.main"):
-        log = (tmp_path / f"{module}.log").open("wb")
+    processes = []  # the licensing service, and two scheduling processes on one database
+    for n, module in enumerate(("licensing.main", "scheduling.main", "scheduling.main")):
+        log = (tmp_path / f"{module}-{n}.log").open("wb")
+        own = {"SCHEDULING_ADDR": found["SECOND_SCHEDULING_ADDR"]} if n == 2 else {}
         processes.append(
-            subprocess.Popen([sys.executable, "-m", module], env=env, stdout=log, stderr=log)
+            subprocess.Popen(
+                [sys.executable, "-m", module], env={**env, **own}, stdout=log, stderr=log
+            )
         )
     try:
         yield found
@@ -80,76 +84,33 @@ async def _serving(address: str) -> None:
 
 
 @pytest_asyncio.fixture
-async def stubs(addresses: dict[str, str], kafka_bootstrap: str) -> AsyncIterator[tuple[Any, Any]]:
+async def stubs(
+    addresses: dict[str, str], kafka_bootstrap: str
+) -> AsyncIterator[tuple[Any, Any, Any]]:
+    """The licensing service and two scheduling processes sharing one database."""
     await ensure_topics(kafka_bootstrap)
     await asyncio.gather(*(_serving(a) for a in addresses.values()))
-    licensing, scheduling = (
-        channel(addresses["LICENSING_ADDR"]),
-        channel(addresses["SCHEDULING_ADDR"]),
-    )
+    names = ("LICENSING_ADDR", "SCHEDULING_ADDR", "SECOND_SCHEDULING_ADDR")
+    clients = [channel(addresses[k]) for k in names]
     try:
-        yield lgrpc.LicensingServiceStub(licensing), sgrpc.SchedulingServiceStub(scheduling)
+        yield (
+            lgrpc.LicensingServiceStub(clients[0]),
+            sgrpc.SchedulingServiceStub(clients[1]),
+            sgrpc.SchedulingServiceStub(clients[2]),
+        )
     finally:
-        await licensing.close()
-        await scheduling.close()
+        for client in clients:
+            await client.close()
 
 
 async def test_a_licensed_nurse_is_booked_and_an_unlicensed_one_refused_with_the_reason(
-    stubs: tuple[Any, Any],
+    stubs: tuple[Any, Any, Any],
 ) -> None:
-    licensing, scheduling = stubs
-    await scheduling.SaveFacility(
-        spb.SaveFacilityRequest(
-            actor=STAFF,
-            facility=spb.Facility(
-                facility_id="f1",
-                organization_id="org1",
-                name="Prairie Clinic",
-                zone="America/Chicago",
-                jurisdictions=["US-KS"],
-            ),
-        )
-    )
-    shift = spb.Shift(
-        facility_id="f1",
-        profession="RN",
-        positions=1,
-        pay_cents_per_hour=9000,
-        patient_jurisdictions=["US-KS"],
-    )
-    shift.local_start.local, shift.local_end.local = "2027-03-10T08:00", "2027-03-10T16:00"
-    posted = (await scheduling.PostShift(spb.PostShiftRequest(actor=STAFF, shift=shift))).shift
+    licensing, scheduling, _ = stubs
+    await _facility(scheduling)
+    posted = await _shift(scheduling, positions=1)
     for clinician, home in (("c-tx", "US-TX"), ("c-ca", "US-CA")):
-        await scheduling.SaveProfile(
-            spb.SaveProfileRequest(
-                actor=STAFF,
-                profile=spb.WorkProfile(
-                    clinician_id=clinician,
-                    profession="RN",
-                    zone="America/New_York",
-                    rate_cents_per_hour=8000,
-                    max_minutes_per_week=2400,
-                    min_rest_minutes=600,
-                    availability=[spb.AvailabilityWindow(day="wed", start="07:00", end="23:00")],
-                ),
-            )
-        )
-        await licensing.SetResidence(
-            lpb.SetResidenceRequest(actor=PARTNER, clinician_id=clinician, residence=home)
-        )
-        await licensing.AddLicence(
-            lpb.AddLicenceRequest(
-                actor=PARTNER,
-                clinician_id=clinician,
-                licence=lpb.Licence(
-                    jurisdiction=home,
-                    profession="RN",
-                    status=lpb.STATUS_ACTIVE,
-                    expires="2028-01-31",
-                    multistate=home == "US-TX",
-                ),
-            )
-        )
+        await _clinician(licensing, scheduling, clinician, home)
 
     with pytest.raises(grpc.aio.AioRpcError) as refused:
         await scheduling.Book(
@@ -163,3 +124,113 @@ async def test_a_licensed_nurse_is_booked_and_an_unlicensed_one_refused_with_the
         )
     ).booking
     assert (booked.clinician_id, booked.rate_cents_per_hour) == ("c-tx", 8000)
+
+
+async def _facility(scheduling: Any) -> None:
+    await scheduling.SaveFacility(
+        spb.SaveFacilityRequest(
+            actor=STAFF,
+            facility=spb.Facility(
+                facility_id="f1",
+                organization_id="org1",
+                name="Prairie Clinic",
+                zone="America/Chicago",
+                jurisdictions=["US-KS"],
+            ),
+        )
+    )
+
+
+async def _shift(
+    scheduling: Any, positions: int, start: str = "2027-03-10T08:00", end: str = "2027-03-10T16:00"
+) -> Any:
+    shift = spb.Shift(
+        facility_id="f1",
+        profession="RN",
+        positions=positions,
+        pay_cents_per_hour=9000,
+        patient_jurisdictions=["US-KS"],
+    )
+    shift.local_start.local, shift.local_end.local = start, end
+    return (await scheduling.PostShift(spb.PostShiftRequest(actor=STAFF, shift=shift))).shift
+
+
+async def _clinician(licensing: Any, scheduling: Any, clinician: str, home: str) -> None:
+    await scheduling.SaveProfile(
+        spb.SaveProfileRequest(
+            actor=STAFF,
+            profile=spb.WorkProfile(
+                clinician_id=clinician,
+                profession="RN",
+                zone="America/New_York",
+                rate_cents_per_hour=8000,
+                max_minutes_per_week=2400,
+                min_rest_minutes=600,
+                availability=[spb.AvailabilityWindow(day="wed", start="07:00", end="23:00")],
+            ),
+        )
+    )
+    await licensing.SetResidence(
+        lpb.SetResidenceRequest(actor=PARTNER, clinician_id=clinician, residence=home)
+    )
+    await licensing.AddLicence(
+        lpb.AddLicenceRequest(
+            actor=PARTNER,
+            clinician_id=clinician,
+            licence=lpb.Licence(
+                jurisdiction=home,
+                profession="RN",
+                status=lpb.STATUS_ACTIVE,
+                expires="2028-01-31",
+                multistate=home == "US-TX",
+            ),
+        )
+    )
+
+
+async def _book(stub: Any, shift_id: str, clinician: str) -> str:
+    """Book, retrying while the clinician's bookings are being changed elsewhere (ABORTED)."""
+    for _ in range(200):
+        try:
+            await stub.Book(spb.BookRequest(actor=STAFF, shift_id=shift_id, clinician_id=clinician))
+            return "booked"
+        except grpc.aio.AioRpcError as error:
+            if error.code() == grpc.StatusCode.ABORTED:
+                await asyncio.sleep(0.02)
+                continue
+            details = error.details() or ""
+            return "full" if "no free position" in details else "refused"
+    return "gave up"
+
+
+async def test_a_hundred_books_through_two_service_processes_fill_exactly_two_positions(
+    stubs: tuple[Any, Any, Any],
+) -> None:
+    licensing, first, second = stubs
+    await _facility(first)
+    posted = await _shift(first, positions=2)
+    clinicians = [f"c{i}" for i in range(100)]
+    for start in range(0, 100, 20):
+        await asyncio.gather(
+            *(_clinician(licensing, first, c, "US-TX") for c in clinicians[start : start + 20])
+        )
+    outcomes = await asyncio.gather(
+        *(_book(first if i % 2 else second, posted.shift_id, c) for i, c in enumerate(clinicians))
+    )
+    assert outcomes.count("booked") == 2 and outcomes.count("full") == 98, outcomes
+
+
+async def test_twenty_overlapping_books_for_one_clinician_through_two_processes_book_one(
+    stubs: tuple[Any, Any, Any],
+) -> None:
+    licensing, first, second = stubs
+    await _facility(first)
+    await _clinician(licensing, first, "c-one", "US-TX")
+    shifts = [
+        await _shift(first, 1, f"2027-03-10T08:{10 + i:02d}", f"2027-03-10T16:{10 + i:02d}")
+        for i in range(20)
+    ]
+    outcomes = await asyncio.gather(
+        *(_book(first if i % 2 else second, s.shift_id, "c-one") for i, s in enumerate(shifts))
+    )
+    assert outcomes.count("booked") == 1 and outcomes.count("refused") == 19, outcomes
