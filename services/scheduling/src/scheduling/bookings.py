@@ -4,6 +4,7 @@ clinician's rate fixed at that moment."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Protocol
 
 import grpc
@@ -19,7 +20,7 @@ from vsm_rules.verdict import Verdict
 from scheduling.booking_rules import booking_verdicts
 from scheduling.catalogue import Catalogue
 from scheduling.ledger import Booked, Interval, Ledger
-from scheduling.marketplace import Shift
+from scheduling.marketplace import CancellationPolicy, Shift
 from scheduling.profiles import Profiles
 
 
@@ -67,12 +68,14 @@ class Bookings:
         ledger: Ledger,
         licensing: LicensingCheck,
         changes: ChangeLog,
+        policy: CancellationPolicy | None = None,
     ) -> None:
         self._catalogue = catalogue
         self._profiles = profiles
         self._ledger = ledger
         self._licensing = licensing
         self._changes = changes
+        self.policy = policy or CancellationPolicy()
 
     async def book(self, actor: Actor, shift_id: str, clinician_id: str) -> pb.Booking:
         shift, _ = await self._catalogue.shift(shift_id)
@@ -94,3 +97,43 @@ class Bookings:
             events=[PendingEvent(SCHEDULING_EVENTS, event, key=clinician_id)], actor=actor,
         )  # fmt: skip
         return booking
+
+    async def release(
+        self, actor: Actor, shift_id: str, clinician_id: str, reason: str,
+        shift_cancelled: bool = False,
+    ) -> pb.ReleasedBooking:  # fmt: skip
+        """Takes the clinician off the shift; when the facility cancels the shift late, the
+        clinician is owed the policy's share of the pay at the rate fixed when booked."""
+        shift, _ = await self._catalogue.shift(shift_id)
+        held = await self._ledger.release(shift_id, clinician_id)
+        aggregate = f"booked:{shift_id}:{clinician_id}:{held.slot}:{held.generation}"
+        confirmed = await self._changes.get(aggregate, 1)
+        rate = int(confirmed.change["rate_cents_per_hour"]) if confirmed else 0
+        owed = (
+            self.policy.compensation_cents(shift, rate, self._clock_now()) if shift_cancelled else 0
+        )
+        released = pb.ReleasedBooking(booking=booking_to_proto(held, rate), compensation_cents=owed)
+        event = events_pb2.BookingReleased(
+            booking=released.booking, actor=actor.to_proto(), reason=reason,
+            compensation_cents=owed, shift_cancelled=shift_cancelled,
+        )  # fmt: skip
+        await self._changes.append(
+            aggregate, 2, change={"kind": "released", "reason": reason, "compensation": owed},
+            events=[PendingEvent(SCHEDULING_EVENTS, event, key=clinician_id)], actor=actor,
+        )  # fmt: skip
+        return released
+
+    async def cancel_shift(
+        self, actor: Actor, shift_id: str, reason: str, expected_version: int
+    ) -> tuple[Shift, int, list[pb.ReleasedBooking]]:
+        """Cancels the shift and releases each booking on it, saying what each clinician is owed."""
+        shift, version = await self._catalogue.cancel(actor, shift_id, reason, expected_version)
+        released = []
+        for clinician_id in await self._ledger.holders(shift_id, shift.positions):
+            released.append(
+                await self.release(actor, shift_id, clinician_id, reason, shift_cancelled=True)
+            )
+        return shift, version, released
+
+    def _clock_now(self) -> datetime:
+        return self._ledger.now()

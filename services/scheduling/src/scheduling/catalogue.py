@@ -6,6 +6,7 @@ Conflict. Posting is idempotent per (organisation, key): the first answer is kep
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +17,7 @@ from vsm_platform.changes import ChangeLog, PendingEvent
 from vsm_platform.clock import Clock
 from vsm_platform.mongo import Collection, insert_unique
 from vsm_platform.topics import SCHEDULING_EVENTS
-from vsm_rules.errors import Conflict, InvalidArgument, NotFound
+from vsm_rules.errors import Conflict, FailedPrecondition, InvalidArgument, NotFound
 from vsm_rules.posting_time import Reading
 
 from scheduling.marketplace import Facility, Shift, ShiftDraft, ShiftStatus, post_shift
@@ -154,6 +155,26 @@ class Catalogue:
             events=[PendingEvent(SCHEDULING_EVENTS, event, key=shift.id)], actor=actor,
         )  # fmt: skip
         return shift, 1
+
+    async def cancel(
+        self, actor: Actor, shift_id: str, reason: str, expected_version: int
+    ) -> tuple[Shift, int]:
+        """The shift, cancelled (its bookings are the caller's to release)."""
+        shift, version = await self.shift(shift_id)
+        if expected_version and expected_version != version:
+            raise Conflict(f"shift {shift_id} is at version {version}; read it again")
+        if shift.status == ShiftStatus.CANCELLED:
+            raise FailedPrecondition(f"shift {shift_id} is already cancelled")
+        cancelled = replace(shift, status=ShiftStatus.CANCELLED)
+        event = events_pb2.ShiftCancelled(
+            shift=shift_to_proto(cancelled, version + 1), reason=reason, actor=actor.to_proto()
+        )
+        await self._changes.append(
+            f"shift:{shift_id}", version + 1,
+            change={"kind": "cancelled", "value": shift_document(cancelled), "reason": reason},
+            events=[PendingEvent(SCHEDULING_EVENTS, event, key=shift_id)], actor=actor,
+        )  # fmt: skip
+        return cancelled, version + 1
 
 
 READINGS = {

@@ -47,6 +47,27 @@ class SchedulingApi(pb_grpc.SchedulingServiceServicer):
         )
         return pb.BookResponse(booking=booking)
 
+    async def Release(self, request: Any, context: Any) -> Any:
+        if not request.shift_id or not request.clinician_id:
+            raise InvalidArgument("shift_id" if not request.shift_id else "clinician_id", "missing")
+        released = await self._bookings.release(
+            Actor.from_proto(request.actor), request.shift_id, request.clinician_id,
+            request.reason,
+        )  # fmt: skip
+        return pb.ReleaseResponse(released=released)
+
+    async def CancelShift(self, request: Any, context: Any) -> Any:
+        if not request.shift_id:
+            raise InvalidArgument("shift_id", "must not be empty")
+        shift, version, released = await self._bookings.cancel_shift(
+            Actor.from_proto(request.actor), request.shift_id, request.reason,
+            request.expected_version,
+        )  # fmt: skip
+        return pb.CancelShiftResponse(
+            shift=shift_to_proto(shift, version), released=released,
+            policy=self._bookings.policy.describe(),
+        )  # fmt: skip
+
     async def SaveProfile(self, request: Any, context: Any) -> Any:
         profile, version = await self._profiles.save(
             Actor.from_proto(request.actor), profile_from_proto(request.profile),

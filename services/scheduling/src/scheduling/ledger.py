@@ -81,6 +81,9 @@ class Ledger:
         self._lock_seconds = lock_seconds
         self._pending_seconds = pending_seconds
 
+    def now(self) -> datetime:
+        return self._clock.now()
+
     # ------------------------------------------------------------ reading
 
     async def _exists(self, key: str) -> bool:
@@ -202,6 +205,27 @@ class Ledger:
                 await self._free(made)
                 raise Conflict(f"{clinician_id}'s bookings changed meanwhile; try again")
             return made
+        finally:
+            await self._let_go(clinician_id, token)
+
+    async def release(self, shift_id: str, clinician_id: str) -> Booked:
+        """Takes the clinician off the shift and frees the position, under the clinician's lock;
+        NotFound-like FailedPrecondition when not booked on it."""
+        token = await self._take_lock(clinician_id)
+        try:
+            version, booked = await self.schedule(clinician_id)
+            held = next((b for b in booked if b.shift_id == shift_id), None)
+            if held is None:
+                raise FailedPrecondition(f"{clinician_id} is not booked on {shift_id}")
+            if not await self._insert(
+                f"schedule:{clinician_id}:{version + 1}",
+                token=token,
+                at=self._clock.now(),
+                bookings=[b.document() for b in booked if b is not held],
+            ):
+                raise Conflict(f"{clinician_id}'s bookings changed meanwhile; try again")
+            await self._free(held)
+            return held
         finally:
             await self._let_go(clinician_id, token)
 

@@ -236,3 +236,48 @@ async def test_book_holds_every_rule_and_the_positions(setup: Any) -> None:
     rows = await changes.history(f"booked:{shift.shift_id}:c1:0:0")
     event = events_pb2.BookingConfirmed.FromString(rows[0].events[0].envelope.data)
     assert event.booking == booked
+
+
+async def test_a_late_cancellation_releases_the_bookings_and_owes_half_the_pay(
+    setup: Any,
+) -> None:
+    stub, changes, _ = setup
+    await stub.SaveFacility(pb.SaveFacilityRequest(actor=STAFF, facility=CLINIC))
+    # the test clock stands at 2027-03-01 00:00 UTC: one shift far ahead, one starting 14 hours
+    # later (08:00 Chicago), inside the 24 hours of notice
+    early = (await stub.PostShift(_post("2027-03-10T08:00", "2027-03-10T16:00"))).shift
+    late = (await stub.PostShift(_post("2027-03-01T08:00", "2027-03-01T16:00"))).shift
+    for clinician in ("c1", "c2"):
+        profile = pb.WorkProfile()
+        profile.CopyFrom(NURSE)
+        profile.clinician_id = clinician
+        del profile.availability[:]
+        profile.availability.extend([pb.AvailabilityWindow(day=d, start="00:00", end="00:00")
+                                     for d in ("mon", "wed")])  # fmt: skip
+        await stub.SaveProfile(pb.SaveProfileRequest(actor=STAFF, profile=profile))
+    for shift_id in (early.shift_id, late.shift_id):
+        await stub.Book(pb.BookRequest(actor=STAFF, shift_id=shift_id, clinician_id="c1"))
+    await stub.Book(pb.BookRequest(actor=STAFF, shift_id=late.shift_id, clinician_id="c2"))
+
+    withdrawn = await stub.Release(
+        pb.ReleaseRequest(
+            actor=STAFF, shift_id=early.shift_id, clinician_id="c1", reason="clinician unwell"
+        )
+    )
+    assert withdrawn.released.compensation_cents == 0
+    again = await stub.Book(pb.BookRequest(actor=STAFF, shift_id=early.shift_id, clinician_id="c2"))
+    assert again.booking.position == 0  # the position is free again
+
+    cancelled = await stub.CancelShift(
+        pb.CancelShiftRequest(actor=STAFF, shift_id=late.shift_id, reason="patient clinic closed")
+    )
+    assert cancelled.shift.state == pb.SHIFT_STATE_CANCELLED
+    owed = {r.booking.clinician_id: r.compensation_cents for r in cancelled.released}
+    assert owed == {"c1": 32000, "c2": 32000}  # half of 8 h at 80.00
+    assert "50%" in cancelled.policy
+    rows = await changes.history(f"booked:{late.shift_id}:c1:0:0")
+    event = events_pb2.BookingReleased.FromString(rows[1].events[0].envelope.data)
+    assert (event.compensation_cents, event.shift_cancelled) == (32000, True)
+    with pytest.raises(grpc.aio.AioRpcError) as closed:
+        await stub.Book(pb.BookRequest(actor=STAFF, shift_id=late.shift_id, clinician_id="c1"))
+    assert "cancelled" in (closed.value.details() or "")
