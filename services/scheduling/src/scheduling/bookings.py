@@ -4,7 +4,7 @@ clinician's rate fixed at that moment."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Protocol
 
 import grpc
@@ -16,9 +16,11 @@ from vsm_platform.actor import Actor
 from vsm_platform.changes import ChangeLog, PendingEvent
 from vsm_platform.topics import SCHEDULING_EVENTS
 from vsm_rules.verdict import Verdict
+from vsm_rules.wall_clock import resolve_zone, zone_name
 
 from scheduling.booking_rules import booking_verdicts
-from scheduling.catalogue import Catalogue
+from scheduling.catalogue import Catalogue, shift_to_proto
+from scheduling.ical import CalendarEntry, calendar_feed
 from scheduling.ledger import Booked, Interval, Ledger
 from scheduling.marketplace import CancellationPolicy, Shift
 from scheduling.profiles import Profiles
@@ -107,8 +109,7 @@ class Bookings:
         shift, _ = await self._catalogue.shift(shift_id)
         held = await self._ledger.release(shift_id, clinician_id)
         aggregate = f"booked:{shift_id}:{clinician_id}:{held.slot}:{held.generation}"
-        confirmed = await self._changes.get(aggregate, 1)
-        rate = int(confirmed.change["rate_cents_per_hour"]) if confirmed else 0
+        rate = await self._rate(held)
         owed = (
             self.policy.compensation_cents(shift, rate, self._clock_now()) if shift_cancelled else 0
         )
@@ -137,3 +138,41 @@ class Bookings:
 
     def _clock_now(self) -> datetime:
         return self._ledger.now()
+
+    async def schedule(self, clinician_id: str, zone: str = "") -> list[pb.ScheduleEntry]:
+        """The clinician's bookings in start order, local times in `zone` (default: theirs)."""
+        profile, _ = await self._profiles.get(clinician_id)
+        tz = resolve_zone(zone or profile.zone, "zone")
+        _, booked = await self._ledger.schedule(clinician_id)
+        entries = []
+        for held in sorted(booked, key=lambda b: (b.start, b.shift_id)):
+            shift, version = await self._catalogue.shift(held.shift_id)
+            rate = await self._rate(held)
+            entry = pb.ScheduleEntry(
+                booking=booking_to_proto(held, rate), shift=shift_to_proto(shift, version)
+            )
+            entry.local_start.local = held.start.astimezone(tz).strftime("%Y-%m-%dT%H:%M")
+            entry.local_start.zone = entry.local_end.zone = zone_name(tz)
+            entry.local_end.local = held.end.astimezone(tz).strftime("%Y-%m-%dT%H:%M")
+            entries.append(entry)
+        return entries
+
+    async def calendar(self, clinician_id: str) -> str:
+        profile, _ = await self._profiles.get(clinician_id)
+        entries = []
+        for entry in await self.schedule(clinician_id):
+            shift = entry.shift
+            facility, _ = await self._catalogue.facility(shift.facility_id)
+            entries.append(CalendarEntry(
+                uid=f"{shift.shift_id}.{clinician_id}@vsm",
+                start=shift.interval.start.ToDatetime(tzinfo=UTC),
+                end=shift.interval.end.ToDatetime(tzinfo=UTC),
+                summary=f"{shift.profession} shift, {facility.name}",
+                facility_zone=facility.zone, description=shift.scope_of_work,
+            ))  # fmt: skip
+        return calendar_feed(f"Shifts of {clinician_id}", profile.zone, entries, self._clock_now())
+
+    async def _rate(self, held: Booked) -> int:
+        aggregate = f"booked:{held.shift_id}:{held.clinician_id}:{held.slot}:{held.generation}"
+        confirmed = await self._changes.get(aggregate, 1)
+        return int(confirmed.change["rate_cents_per_hour"]) if confirmed else 0

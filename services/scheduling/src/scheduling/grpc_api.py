@@ -68,6 +68,13 @@ class SchedulingApi(pb_grpc.SchedulingServiceServicer):
             policy=self._bookings.policy.describe(),
         )  # fmt: skip
 
+    async def GetSchedule(self, request: Any, context: Any) -> Any:
+        entries = await self._bookings.schedule(request.clinician_id, request.zone)
+        return pb.ScheduleResponse(entries=entries)
+
+    async def GetCalendar(self, request: Any, context: Any) -> Any:
+        return pb.CalendarResponse(ical=await self._bookings.calendar(request.clinician_id))
+
     async def SaveProfile(self, request: Any, context: Any) -> Any:
         profile, version = await self._profiles.save(
             Actor.from_proto(request.actor), profile_from_proto(request.profile),

@@ -7,8 +7,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import grpc
+import icalendar
 import pytest
 import pytest_asyncio
 from scheduling.bookings import Bookings
@@ -281,3 +283,27 @@ async def test_a_late_cancellation_releases_the_bookings_and_owes_half_the_pay(
     with pytest.raises(grpc.aio.AioRpcError) as closed:
         await stub.Book(pb.BookRequest(actor=STAFF, shift_id=late.shift_id, clinician_id="c1"))
     assert "cancelled" in (closed.value.details() or "")
+
+
+async def test_a_clinicians_schedule_in_any_zone_and_as_a_calendar(setup: Any) -> None:
+    stub, _, _ = setup
+    await stub.SaveFacility(pb.SaveFacilityRequest(actor=STAFF, facility=CLINIC))
+    before = (await stub.PostShift(_post("2027-03-10T08:00", "2027-03-10T16:00"))).shift
+    after = (await stub.PostShift(_post("2027-03-17T08:00", "2027-03-17T16:00"))).shift
+    await stub.SaveProfile(pb.SaveProfileRequest(actor=STAFF, profile=NURSE))
+    for shift in (after, before):
+        await stub.Book(pb.BookRequest(actor=STAFF, shift_id=shift.shift_id, clinician_id="c1"))
+    own = await stub.GetSchedule(pb.GetScheduleRequest(clinician_id="c1"))
+    assert [(e.local_start.local, e.local_start.zone) for e in own.entries] == [
+        ("2027-03-10T09:00", "America/New_York"),
+        ("2027-03-17T09:00", "America/New_York"),
+    ]  # Chicago 08:00 is New York 09:00 on both sides of the spring change
+    utc = await stub.GetSchedule(pb.GetScheduleRequest(clinician_id="c1", zone="UTC"))
+    assert [e.local_start.local for e in utc.entries] == ["2027-03-10T14:00", "2027-03-17T13:00"]
+    with pytest.raises(grpc.aio.AioRpcError) as bad:
+        await stub.GetSchedule(pb.GetScheduleRequest(clinician_id="c1", zone="Mars/Base"))
+    assert (bad.value.details() or "").startswith("zone")
+    feed = (await stub.GetCalendar(pb.GetCalendarRequest(clinician_id="c1"))).ical
+    calendar = icalendar.Calendar.from_ical(feed)
+    starts = [e.decoded("DTSTART") for e in calendar.walk() if e.name == "VEVENT"]
+    assert [s.astimezone(ZoneInfo("America/New_York")).hour for s in starts] == [9, 9]
