@@ -10,14 +10,9 @@ import logging
 from datetime import timedelta
 
 from vsm_platform.actor import Actor
-from vsm_platform.changes import ChangeLog
 from vsm_platform.clock import Clock, SystemClock
 from vsm_platform.grpc_server import serve
-from vsm_platform.kafka import KafkaPublisher
-from vsm_platform.logs import configure_logging
-from vsm_platform.mongo import connect
-from vsm_platform.relay import Relay
-from vsm_platform.telemetry import configure_telemetry
+from vsm_platform.runtime import run_service, storage
 
 from licensing.config import Settings
 from licensing.grpc_api import SERVICE_NAME, register
@@ -45,42 +40,23 @@ async def sweep_daily(licensing: Licensing, records: RecordStore, clock: Clock) 
 
 async def run(settings: Settings, clock: Clock | None = None) -> None:
     clock = clock or SystemClock()
-    client = connect(settings.mongodb_uri)
-    database = client[settings.database]
-    changes = ChangeLog(database["changes"], source="licensing", clock=clock)
-    publisher = KafkaPublisher(settings.kafka_bootstrap)
-    await publisher.start()
-    relay = Relay(changes, database["published"], publisher)
-    records = RecordStore(changes)
-    compacts = CompactStore(changes)
-    await compacts.load(SERVICE)
-    licensing = Licensing(records, compacts, clock)
-    tasks = [asyncio.create_task(relay.run()), asyncio.create_task(
-        sweep_daily(licensing, records, clock)
-    )]  # fmt: skip
-    try:
-        await serve(
-            settings.listen_addr,
-            [register(licensing)],
-            [SERVICE_NAME],
-        )
-    finally:
-        for task in tasks:
-            task.cancel()
+    async with storage("licensing", settings, settings.database, clock) as stored:
+        records = RecordStore(stored.changes)
+        compacts = CompactStore(stored.changes)
+        await compacts.load(SERVICE)
+        licensing = Licensing(records, compacts, clock)
+        sweeper = asyncio.create_task(sweep_daily(licensing, records, clock))
+        try:
+            await serve(settings.listen_addr, [register(licensing)], [SERVICE_NAME])
+        finally:
+            sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await task
-        await publisher.stop()
-        await client.close()
+                await sweeper
 
 
 def main() -> None:
     settings = Settings()
-    configure_logging("licensing", settings.log_level)
-    telemetry = configure_telemetry("licensing", settings)
-    try:
-        asyncio.run(run(settings))
-    finally:
-        telemetry.shutdown()
+    run_service("licensing", settings, lambda: run(settings))
 
 
 if __name__ == "__main__":
