@@ -23,8 +23,11 @@ class MemoryCollection:
         found = self.documents.get(query["_id"])
         return copy.deepcopy(found) if found is not None else None
 
-    def find(self, query: Mapping[str, Any]) -> AsyncIterator[dict[str, Any]]:
+    def find(
+        self, query: Mapping[str, Any], projection: Mapping[str, Any] | None = None
+    ) -> AsyncIterator[dict[str, Any]]:
         assert not query, "the fake scans only"
+        del projection  # whole documents: enough for the fields asked
 
         async def scan() -> AsyncIterator[dict[str, Any]]:
             for document in list(self.documents.values()):

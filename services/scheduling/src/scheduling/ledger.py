@@ -255,3 +255,17 @@ class Ledger:
                 await self._insert(f"slot:{shift_id}:{n}:{g}:free", at=now)
                 freed += 1
         return freed
+
+    async def sweep_all(self) -> int:
+        """`sweep_shift` for every shift with a claimed position: one scan of the ledger's rows
+        (the periodic sweeper's read, not a hot one), then `_id` lookups."""
+        positions: dict[str, int] = {}
+        async for row in self._rows.find({}, {"_id": 1}):
+            parts = str(row["_id"]).split(":")
+            if parts[0] == "slot" and len(parts) == 4:
+                shift_id, n = parts[1], int(parts[2])
+                positions[shift_id] = max(positions.get(shift_id, 0), n + 1)
+        freed = 0
+        for shift_id, count in positions.items():
+            freed += await self.sweep_shift(shift_id, count)
+        return freed

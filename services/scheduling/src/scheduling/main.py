@@ -4,6 +4,8 @@ licensing service, and the gRPC server. `python -m scheduling.main`."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import os
 
@@ -21,6 +23,18 @@ from scheduling.profiles import Profiles
 logger = logging.getLogger(__name__)
 
 
+SWEEP_SECONDS = 30.0
+
+
+async def sweep_pending(ledger: Ledger, clock: Clock) -> None:
+    """Frees, every half minute, positions held by bookings whose process died mid-booking."""
+    while True:
+        freed = await ledger.sweep_all()
+        if freed:
+            logger.info("ledger sweeper freed %d positions of bookings that never completed", freed)
+        await clock.sleep(SWEEP_SECONDS)
+
+
 async def run(settings: Settings, clock: Clock | None = None) -> None:
     clock = clock or SystemClock()
     async with storage("scheduling", settings, settings.database, clock) as stored:
@@ -30,10 +44,14 @@ async def run(settings: Settings, clock: Clock | None = None) -> None:
         licensing_channel = channel(settings.licensing_addr)
         licensing = LicensingOverGrpc(licensing_channel)
         bookings = Bookings(catalogue, profiles, ledger, licensing, stored.changes)
+        sweeper = asyncio.create_task(sweep_pending(ledger, clock))
         try:
             await serve(settings.listen_addr, [register(catalogue, profiles, bookings)],
                         [SERVICE_NAME])  # fmt: skip
         finally:
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
             await licensing_channel.close()
 
 

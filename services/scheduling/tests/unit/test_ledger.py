@@ -83,9 +83,9 @@ async def test_a_booking_that_died_pending_is_freed_by_the_sweeper() -> None:
                            "at": clock.now()})  # fmt: skip
     with pytest.raises(FailedPrecondition, match="no free position"):
         await ledger.book("s1", "c2", SHIFT, 1, _no_rules)
-    assert await ledger.sweep_shift("s1", 1) == 0  # not pending long enough yet
+    assert await ledger.sweep_all() == 0  # not pending long enough yet
     await clock.advance(timedelta(seconds=61))
-    assert await ledger.sweep_shift("s1", 1) == 1
+    assert await ledger.sweep_all() == 1
     booked = await ledger.book("s1", "c2", SHIFT, 1, _no_rules)
     assert (booked.slot, booked.generation) == (0, 1)
     assert await ledger.holders("s1", 1) == ["c2"]
