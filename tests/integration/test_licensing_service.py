@@ -115,8 +115,12 @@ async def test_two_processes_one_record_one_wins_the_other_conflicts_nothing_los
     assert {c.code for c in both[0].compacts} == {c.code for c in both[1].compacts}
     assert all(c.version == 1 for answer in both for c in answer.compacts)  # seeded once
 
+    # version 1 first: expected_version 0 means "no check", so every round races on a version
+    await first.SetResidence(
+        pb.SetResidenceRequest(actor=CLINICIAN, clinician_id=clinician, residence="US-TX")
+    )
     winners = []
-    version = 0
+    version = 1
     for round_ in range(5):
         attempts = await asyncio.gather(
             first.AddLicence(
@@ -150,11 +154,11 @@ async def test_two_processes_one_record_one_wins_the_other_conflicts_nothing_los
             await stub.GetLicensingRecord(pb.GetLicensingRecordRequest(clinician_id=clinician))
         ).record
         assert [lic.licence_id for lic in record.licences] == winners
-        assert record.version == 5
+        assert record.version == 6
 
-    announced = await _changes_of(kafka_bootstrap, clinician, expected=5)
-    assert [e.record.version for e in announced] == [1, 2, 3, 4, 5]
-    assert [e.entry_id for e in announced] == winners
+    announced = await _changes_of(kafka_bootstrap, clinician, expected=6)
+    assert [e.record.version for e in announced] == [1, 2, 3, 4, 5, 6]
+    assert [e.entry_id for e in announced[1:]] == winners
 
 
 async def test_an_operators_compact_change_is_kept_served_by_both_and_announced(
