@@ -23,12 +23,12 @@ async def _book(ledger: Ledger, shift: str, clinician: str, span: Interval, posi
     async def rules(booked: list[Interval]) -> list[Verdict]:
         return [rest_verdict(booked, span[0], span[1], 60, "UTC")]
 
-    for _ in range(200):  # a lock held by the other process: try again, as a caller would
+    for _ in range(600):  # a lock held by the other process: try again, as a caller would
         try:
             await ledger.book(shift, clinician, span, positions, rules)
             return "booked"
         except Conflict:
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(0.02)
         except FailedPrecondition as refused:
             return "full" if "no free position" in refused.message else "refused"
     return "gave up"

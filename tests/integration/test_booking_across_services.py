@@ -189,8 +189,9 @@ async def _clinician(licensing: Any, scheduling: Any, clinician: str, home: str)
 
 
 async def _book(stub: Any, shift_id: str, clinician: str) -> str:
-    """Book, retrying while the clinician's bookings are being changed elsewhere (ABORTED)."""
-    for _ in range(200):
+    """Book, retrying while the clinician's bookings are being changed elsewhere (ABORTED),
+    for up to about 12 s (a loaded machine)."""
+    for _ in range(600):
         try:
             await stub.Book(spb.BookRequest(actor=STAFF, shift_id=shift_id, clinician_id=clinician))
             return "booked"
