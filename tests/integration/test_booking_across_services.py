@@ -15,7 +15,6 @@ from typing import Any
 import grpc
 import pytest
 import pytest_asyncio
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 from vsm.common.v1 import common_pb2
 from vsm.licensing.v1 import licensing_service_pb2 as lpb
 from vsm.licensing.v1 import licensing_service_pb2_grpc as lgrpc
@@ -23,7 +22,7 @@ from vsm.scheduling.v1 import scheduling_service_pb2 as spb
 from vsm.scheduling.v1 import scheduling_service_pb2_grpc as sgrpc
 from vsm_infra.testing import free_port
 from vsm_infra.topics import ensure_topics
-from vsm_platform.grpc_server import channel
+from vsm_platform.grpc_server import channel, wait_serving
 
 pytestmark = pytest.mark.integration
 PARTNER = common_pb2.Actor(kind=common_pb2.ACTOR_KIND_PARTNER, id="credentials-inc")
@@ -70,17 +69,8 @@ def addresses(mongodb_uri: str, kafka_bootstrap: str, tmp_path: Path) -> Iterato
 
 
 async def _serving(address: str) -> None:
-    async with channel(address) as client:
-        stub = health_pb2_grpc.HealthStub(client)
-        for _ in range(300):
-            try:
-                answer = await stub.Check(health_pb2.HealthCheckRequest(), timeout=2)
-                if answer.status == health_pb2.HealthCheckResponse.SERVING:
-                    return
-            except grpc.aio.AioRpcError:
-                pass
-            await asyncio.sleep(0.2)
-    pytest.fail(f"nothing serves at {address}")
+    if not await wait_serving(address):
+        pytest.fail(f"nothing serves at {address}")
 
 
 @pytest_asyncio.fixture

@@ -10,7 +10,7 @@ import os
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,14 +18,13 @@ import grpc
 import pytest
 import pytest_asyncio
 from aiokafka import AIOKafkaConsumer
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 from vsm.common.v1 import common_pb2
 from vsm.licensing.v1 import events_pb2
 from vsm.licensing.v1 import licensing_service_pb2 as pb
 from vsm.licensing.v1 import licensing_service_pb2_grpc as pb_grpc
 from vsm_infra.testing import free_port
 from vsm_infra.topics import ensure_topics
-from vsm_platform.grpc_server import channel
+from vsm_platform.grpc_server import channel, wait_serving
 from vsm_platform.topics import LICENSING_EVENTS
 
 pytestmark = pytest.mark.integration
@@ -67,20 +66,9 @@ def processes(mongodb_uri: str, kafka_bootstrap: str, tmp_path: Path) -> Iterato
                 process.kill()
 
 
-async def _serving(address: str, wait: float = 60.0) -> None:
-    async with channel(address) as client:
-        stub = health_pb2_grpc.HealthStub(client)
-        deadline = asyncio.get_running_loop().time() + wait
-        while True:
-            try:
-                answer = await stub.Check(health_pb2.HealthCheckRequest(), timeout=2)
-                if answer.status == health_pb2.HealthCheckResponse.SERVING:
-                    return
-            except grpc.aio.AioRpcError:
-                pass
-            if asyncio.get_running_loop().time() > deadline:
-                pytest.fail(f"the licensing process at {address} did not start")
-            await asyncio.sleep(0.2)
+async def _serving(address: str) -> None:
+    if not await wait_serving(address):
+        pytest.fail(f"nothing serves at {address}")
 
 
 @pytest_asyncio.fixture
@@ -201,54 +189,46 @@ async def test_an_operators_compact_change_is_kept_served_by_both_and_announced(
     assert [(e.compact, e.actor.id) for e in announced] == [("SOCIAL_WORK", "u-op")]
 
 
-async def _compact_changes(
-    bootstrap: str, source: str, wait: float = 30.0
-) -> list[events_pb2.CompactTableChanged]:
-    consumer = AIOKafkaConsumer(
-        LICENSING_EVENTS.name,
-        bootstrap_servers=bootstrap,
-        group_id=None,
-        auto_offset_reset="earliest",
-    )
-    await consumer.start()
-    found: list[events_pb2.CompactTableChanged] = []
-    try:
-        deadline = asyncio.get_running_loop().time() + wait
-        while not found and asyncio.get_running_loop().time() < deadline:
-            for records in (await consumer.getmany(timeout_ms=500)).values():
-                for record in records:
-                    kind = dict(record.headers).get("ce_type", b"")
-                    if kind.endswith(b"CompactTableChanged"):
-                        event = events_pb2.CompactTableChanged.FromString(record.value)
-                        if event.source == source:
-                            found.append(event)
-    finally:
-        await consumer.stop()
-    return found
+async def _compact_changes(bootstrap: str, source: str) -> list[events_pb2.CompactTableChanged]:
+    def wanted(record: Any) -> bool:
+        kind = dict(record.headers).get("ce_type", b"")
+        return bool(kind.endswith(b"CompactTableChanged")) and (
+            events_pb2.CompactTableChanged.FromString(record.value).source == source
+        )
+
+    records = await _licensing_events(bootstrap, wanted, 1)
+    return [events_pb2.CompactTableChanged.FromString(r.value) for r in records]
 
 
 async def _changes_of(
-    bootstrap: str, clinician: str, expected: int, wait: float = 30.0
+    bootstrap: str, clinician: str, expected: int
 ) -> list[events_pb2.LicensingRecordChanged]:
+    records = await _licensing_events(bootstrap, lambda r: r.key == clinician.encode(), expected)
+    events = [events_pb2.LicensingRecordChanged.FromString(r.value) for r in records]
+    return sorted(events, key=lambda e: e.record.version)
+
+
+async def _licensing_events(
+    bootstrap: str, wanted: Callable[[Any], bool], expected: int, wait: float = 30.0
+) -> list[Any]:
+    """The records on the licensing topic that `wanted` picks, once each by event id (a
+    republished event is a duplicate consumers drop), until `expected` came or `wait` ran out."""
     consumer = AIOKafkaConsumer(
-        LICENSING_EVENTS.name,
-        bootstrap_servers=bootstrap,
-        group_id=None,
+        LICENSING_EVENTS.name, bootstrap_servers=bootstrap, group_id=None,
         auto_offset_reset="earliest",
-    )
+    )  # fmt: skip
     await consumer.start()
-    found: list[events_pb2.LicensingRecordChanged] = []
-    seen: set[bytes] = set()  # event ids: a republished event is a duplicate consumers drop
+    found: list[Any] = []
+    seen: set[bytes] = set()
     try:
         deadline = asyncio.get_running_loop().time() + wait
         while len(found) < expected and asyncio.get_running_loop().time() < deadline:
-            batches = await consumer.getmany(timeout_ms=500)
-            for records in batches.values():
+            for records in (await consumer.getmany(timeout_ms=500)).values():
                 for record in records:
                     event_id = dict(record.headers).get("ce_id", b"")
-                    if record.key == clinician.encode() and event_id not in seen:
+                    if wanted(record) and event_id not in seen:
                         seen.add(event_id)
-                        found.append(events_pb2.LicensingRecordChanged.FromString(record.value))
+                        found.append(record)
     finally:
         await consumer.stop()
-    return sorted(found, key=lambda e: e.record.version)
+    return found

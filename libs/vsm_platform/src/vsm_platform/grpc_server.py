@@ -185,3 +185,20 @@ def channel(address: str) -> grpc.aio.Channel:
         options=list(GRPC_OPTIONS),
         interceptors=aio_client_interceptors(),  # type: ignore[no-untyped-call]
     )
+
+
+async def wait_serving(address: str, wait: float = 60.0) -> bool:
+    """Whether the server at `address` reports SERVING within `wait` seconds (health checking),
+    asking every 0.2 s: for a caller that has just started the process."""
+    async with channel(address) as client:
+        stub = health_pb2_grpc.HealthStub(client)
+        deadline = asyncio.get_running_loop().time() + wait
+        while asyncio.get_running_loop().time() < deadline:
+            try:
+                answer = await stub.Check(health_pb2.HealthCheckRequest(), timeout=2)
+                if answer.status == health_pb2.HealthCheckResponse.SERVING:
+                    return True
+            except grpc.aio.AioRpcError:
+                pass
+            await asyncio.sleep(0.2)
+    return False
