@@ -18,11 +18,11 @@ from vsm_platform.topics import SCHEDULING_EVENTS
 from vsm_rules.verdict import Verdict
 from vsm_rules.wall_clock import resolve_zone, zone_name
 
-from scheduling.booking_rules import booking_verdicts
+from scheduling.booking_rules import booking_verdicts, refusals
 from scheduling.catalogue import Catalogue, shift_to_proto
 from scheduling.ical import CalendarEntry, calendar_feed
 from scheduling.ledger import Booked, Interval, Ledger
-from scheduling.marketplace import CancellationPolicy, Shift
+from scheduling.marketplace import CancellationPolicy, Shift, ShiftDraft
 from scheduling.profiles import Profiles
 
 
@@ -123,6 +123,31 @@ class Bookings:
             events=[PendingEvent(SCHEDULING_EVENTS, event, key=clinician_id)], actor=actor,
         )  # fmt: skip
         return released
+
+    async def update_shift(
+        self, actor: Actor, shift_id: str, draft: ShiftDraft, expected_version: int
+    ) -> tuple[Shift, int, list[pb.ReleasedBooking]]:
+        """Changes the shift, then re-checks each booked clinician against it (their other
+        bookings, the licensing service): those who no longer fit are released, with why."""
+        before, _ = await self._catalogue.shift(shift_id)
+        holders = await self._ledger.holders(shift_id, before.positions)
+        shift, version = await self._catalogue.update(
+            actor, shift_id, draft, expected_version, len(holders)
+        )
+        facility, _ = await self._catalogue.facility(shift.facility_id)
+        released = []
+        for clinician_id in holders:
+            profile, _ = await self._profiles.get(clinician_id)
+            _, booked = await self._ledger.schedule(clinician_id)
+            others = [(b.start, b.end) for b in booked if b.shift_id != shift_id]
+            licensing = await self._licensing.verdict(clinician_id, shift)
+            refused = refusals(booking_verdicts(shift, facility, profile, others, licensing))
+            if refused:
+                reason = "the shift changed: " + "; ".join(v.explain() for v in refused)
+                released.append(await self.release(actor, shift_id, clinician_id, reason))
+            elif (shift.start, shift.end) != (before.start, before.end):
+                await self._ledger.retime(shift_id, clinician_id, (shift.start, shift.end))
+        return shift, version, released
 
     async def cancel_shift(
         self, actor: Actor, shift_id: str, reason: str, expected_version: int

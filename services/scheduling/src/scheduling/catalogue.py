@@ -156,6 +156,33 @@ class Catalogue:
         )  # fmt: skip
         return shift, 1
 
+    async def update(
+        self, actor: Actor, shift_id: str, draft: ShiftDraft, expected_version: int,
+        booked: int,
+    ) -> tuple[Shift, int]:  # fmt: skip
+        """The shift with new facts (checked like a new post); its positions stay at least the
+        `booked` ones."""
+        shift, version = await self.shift(shift_id)
+        if expected_version and expected_version != version:
+            raise Conflict(f"shift {shift_id} is at version {version}; read it again")
+        if shift.status == ShiftStatus.CANCELLED:
+            raise FailedPrecondition(f"shift {shift_id} is cancelled")
+        if draft.positions < booked:
+            raise InvalidArgument(
+                "positions", f"{booked} clinicians are booked on it; release one first"
+            )
+        facility, _ = await self.facility(shift.facility_id)
+        updated = post_shift(shift_id, facility, draft)
+        event = events_pb2.ShiftUpdated(
+            shift=shift_to_proto(updated, version + 1), actor=actor.to_proto()
+        )
+        await self._changes.append(
+            f"shift:{shift_id}", version + 1,
+            change={"kind": "updated", "value": shift_document(updated)},
+            events=[PendingEvent(SCHEDULING_EVENTS, event, key=shift_id)], actor=actor,
+        )  # fmt: skip
+        return updated, version + 1
+
     async def cancel(
         self, actor: Actor, shift_id: str, reason: str, expected_version: int
     ) -> tuple[Shift, int]:

@@ -56,6 +56,17 @@ class SchedulingApi(pb_grpc.SchedulingServiceServicer):
         )  # fmt: skip
         return pb.ReleaseResponse(released=released)
 
+    async def UpdateShift(self, request: Any, context: Any) -> Any:
+        if not request.shift.shift_id:
+            raise InvalidArgument("shift.shift_id", "name the shift to change")
+        with within("shift"):
+            draft = draft_from_proto(request)
+            shift, version, released = await self._bookings.update_shift(
+                Actor.from_proto(request.actor), request.shift.shift_id, draft,
+                request.expected_version,
+            )  # fmt: skip
+        return pb.UpdateShiftResponse(shift=shift_to_proto(shift, version), released=released)
+
     async def CancelShift(self, request: Any, context: Any) -> Any:
         if not request.shift_id:
             raise InvalidArgument("shift_id", "must not be empty")

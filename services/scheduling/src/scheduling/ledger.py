@@ -20,7 +20,7 @@ All reads are `_id` lookups, so the same code holds on MongoDB and the embedded 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -226,6 +226,27 @@ class Ledger:
                 raise Conflict(f"{clinician_id}'s bookings changed meanwhile; try again")
             await self._free(held)
             return held
+        finally:
+            await self._let_go(clinician_id, token)
+
+    async def retime(self, shift_id: str, clinician_id: str, interval: Interval) -> Booked:
+        """The clinician's booking of a shift whose times changed, moved to `interval` (what the
+        rules check later bookings against), under the clinician's lock."""
+        token = await self._take_lock(clinician_id)
+        try:
+            version, booked = await self.schedule(clinician_id)
+            held = next((b for b in booked if b.shift_id == shift_id), None)
+            if held is None:
+                raise FailedPrecondition(f"{clinician_id} is not booked on {shift_id}")
+            moved = replace(held, start=interval[0], end=interval[1])
+            if not await self._insert(
+                f"schedule:{clinician_id}:{version + 1}",
+                token=token,
+                at=self._clock.now(),
+                bookings=[(moved if b is held else b).document() for b in booked],
+            ):
+                raise Conflict(f"{clinician_id}'s bookings changed meanwhile; try again")
+            return moved
         finally:
             await self._let_go(clinician_id, token)
 

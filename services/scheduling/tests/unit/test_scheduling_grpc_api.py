@@ -307,3 +307,35 @@ async def test_a_clinicians_schedule_in_any_zone_and_as_a_calendar(setup: Any) -
     calendar = icalendar.Calendar.from_ical(feed)
     starts = [e.decoded("DTSTART") for e in calendar.walk() if e.name == "VEVENT"]
     assert [s.astimezone(ZoneInfo("America/New_York")).hour for s in starts] == [9, 9]
+
+
+async def test_an_update_releases_only_the_clinicians_who_no_longer_fit(setup: Any) -> None:
+    stub, _, _ = setup
+    await stub.SaveFacility(pb.SaveFacilityRequest(actor=STAFF, facility=CLINIC))
+    shift = (await stub.PostShift(_post("2027-03-10T08:00", "2027-03-10T14:00"))).shift
+    for clinician, closes in (("c-late", "23:00"), ("c-early", "16:00")):
+        profile = pb.WorkProfile()
+        profile.CopyFrom(NURSE)
+        profile.clinician_id = clinician
+        profile.availability[0].end = closes
+        await stub.SaveProfile(pb.SaveProfileRequest(actor=STAFF, profile=profile))
+        await stub.Book(pb.BookRequest(actor=STAFF, shift_id=shift.shift_id,
+                                       clinician_id=clinician))  # fmt: skip
+    later = pb.Shift()
+    later.CopyFrom(shift)
+    later.local_start.local, later.local_end.local = "2027-03-10T12:00", "2027-03-10T18:00"
+    updated = await stub.UpdateShift(pb.UpdateShiftRequest(actor=STAFF, shift=later,
+                                                           expected_version=1))  # fmt: skip
+    assert updated.shift.version == 2 and updated.shift.local_start.local == "2027-03-10T12:00"
+    (gone,) = updated.released
+    assert gone.booking.clinician_id == "c-early"
+    schedule = await stub.GetSchedule(pb.GetScheduleRequest(clinician_id="c-late"))
+    assert [(e.shift.version, e.local_start.local) for e in schedule.entries] == [
+        (2, "2027-03-10T13:00")  # still booked, on the new times (12:00 Chicago, 13:00 New York)
+    ]
+    fewer = pb.Shift()
+    fewer.CopyFrom(updated.shift)
+    fewer.positions = 0
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await stub.UpdateShift(pb.UpdateShiftRequest(actor=STAFF, shift=fewer))
+    assert (refused.value.details() or "").startswith("shift.positions")
