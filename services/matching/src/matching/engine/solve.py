@@ -113,8 +113,8 @@ def solve(problem: Problem, time_limit: float = 10.0, seed: int = 0, workers: in
         results.append(_solve_group(problem, group, gains, worth_of, share, seed, workers))
     score = sum(r.score for r in results)
     ends = started + time_limit
-    forced = _forced(problem, found, gains, None)
     if pruned:  # groups of the pool bound nothing: price every pair
+        forced = _forced(problem, found, gains, None)
         pricing.improve(known=score - forced, seconds=max(ends - time.monotonic(), 0.05))
         bound = min(_positions_bound(problem, found), pricing.value + forced)
     else:  # groups not proven optimal are priced together; the others keep their proof
@@ -124,10 +124,10 @@ def solve(problem: Problem, time_limit: float = 10.0, seed: int = 0, workers: in
             pairs = [p for i in open_groups for p in groups[i]]
             ceiling = sum(results[i].bound for i in open_groups)
             known = sum(results[i].score for i in open_groups)
+            forced = _forced(problem, found, gains, pairs)
             priced = Pricing(problem, found.subset(found.holds(pairs)))
-            priced.improve(known - _forced(problem, found, gains, pairs),
-                           seconds=max(ends - time.monotonic(), 0.05))  # fmt: skip
-            bound += min(ceiling, priced.value + _forced(problem, found, gains, pairs)) - ceiling
+            priced.improve(known - forced, seconds=max(ends - time.monotonic(), 0.05))
+            bound += min(ceiling, priced.value + forced) - ceiling
     return Answer(
         assignments=tuple(sorted(p for r in results for p in r.chosen)),
         score=score / SCALE,
