@@ -52,6 +52,11 @@ class LicensingOverGrpc:
         return Verdict.refuse("licensing", *(reasons or ["refused by the licensing service"]))
 
 
+def booked_aggregate(booked: Booked) -> str:
+    """The change rows of one confirmed booking: its rate when confirmed, then its release."""
+    return f"booked:{booked.shift_id}:{booked.clinician_id}:{booked.slot}:{booked.generation}"
+
+
 def booking_to_proto(booked: Booked, rate_cents_per_hour: int) -> pb.Booking:
     message = pb.Booking(
         shift_id=booked.shift_id, clinician_id=booked.clinician_id,
@@ -94,7 +99,7 @@ class Bookings:
         booking = booking_to_proto(booked, profile.rate_cents_per_hour)
         event = events_pb2.BookingConfirmed(booking=booking, actor=actor.to_proto())
         await self._changes.append(
-            f"booked:{shift_id}:{clinician_id}:{booked.slot}:{booked.generation}", 1,
+            booked_aggregate(booked), 1,
             change={"kind": "confirmed", "rate_cents_per_hour": profile.rate_cents_per_hour},
             events=[PendingEvent(SCHEDULING_EVENTS, event, key=clinician_id)], actor=actor,
         )  # fmt: skip
@@ -108,7 +113,7 @@ class Bookings:
         clinician is owed the policy's share of the pay at the rate fixed when booked."""
         shift, _ = await self._catalogue.shift(shift_id)
         held = await self._ledger.release(shift_id, clinician_id)
-        aggregate = f"booked:{shift_id}:{clinician_id}:{held.slot}:{held.generation}"
+        aggregate = booked_aggregate(held)
         rate = await self._rate(held)
         owed = (
             self.policy.compensation_cents(shift, rate, self._clock_now()) if shift_cancelled else 0
@@ -198,6 +203,5 @@ class Bookings:
         return calendar_feed(f"Shifts of {clinician_id}", profile.zone, entries, self._clock_now())
 
     async def _rate(self, held: Booked) -> int:
-        aggregate = f"booked:{held.shift_id}:{held.clinician_id}:{held.slot}:{held.generation}"
-        confirmed = await self._changes.get(aggregate, 1)
+        confirmed = await self._changes.get(booked_aggregate(held), 1)
         return int(confirmed.change["rate_cents_per_hour"]) if confirmed else 0

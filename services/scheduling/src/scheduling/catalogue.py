@@ -90,6 +90,20 @@ def shift_to_proto(shift: Shift, version: int) -> pb.Shift:
     return message
 
 
+async def latest_value(changes: ChangeLog, aggregate: str) -> tuple[int, dict[str, Any] | None]:
+    """The version and whole value of an aggregate whose rows each hold the whole value
+    (0 and None when it has none yet)."""
+    rows = await changes.history(aggregate)
+    return (rows[-1].version, dict(rows[-1].change["value"])) if rows else (0, None)
+
+
+def check_replaces(what: str, expected_version: int, version: int) -> None:
+    """A save creates (expected 0) or replaces the version the caller read; Conflict else."""
+    if expected_version != version:
+        state = "exists already" if expected_version == 0 else f"is at version {version}"
+        raise Conflict(f"{what} {state}; read it again")
+
+
 class Catalogue:
     """Facilities and shifts: what facilities post, kept and announced."""
 
@@ -98,12 +112,8 @@ class Catalogue:
         self._posts = posts
         self._clock = clock
 
-    async def _latest(self, aggregate: str) -> tuple[int, dict[str, Any] | None]:
-        rows = await self._changes.history(aggregate)
-        return (rows[-1].version, dict(rows[-1].change["value"])) if rows else (0, None)
-
     async def facility(self, facility_id: str) -> tuple[Facility, int]:
-        version, doc = await self._latest(f"facility:{facility_id}")
+        version, doc = await latest_value(self._changes, f"facility:{facility_id}")
         if doc is None:
             raise NotFound(f"no facility {facility_id!r}")
         return facility_of(doc), version
@@ -111,10 +121,8 @@ class Catalogue:
     async def save_facility(
         self, actor: Actor, facility: Facility, expected_version: int
     ) -> tuple[Facility, int]:
-        version, _ = await self._latest(f"facility:{facility.id}")
-        if expected_version != version:
-            what = "exists already" if expected_version == 0 else f"is at version {version}"
-            raise Conflict(f"facility {facility.id} {what}; read it again")
+        version, _ = await latest_value(self._changes, f"facility:{facility.id}")
+        check_replaces(f"facility {facility.id}", expected_version, version)
         event = events_pb2.FacilityChanged(
             facility=facility_to_proto(facility, version + 1), actor=actor.to_proto()
         )
@@ -126,7 +134,7 @@ class Catalogue:
         return facility, version + 1
 
     async def shift(self, shift_id: str) -> tuple[Shift, int]:
-        version, doc = await self._latest(f"shift:{shift_id}")
+        version, doc = await latest_value(self._changes, f"shift:{shift_id}")
         if doc is None:
             raise NotFound(f"no shift {shift_id!r}")
         return shift_of(doc), version

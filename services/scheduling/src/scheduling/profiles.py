@@ -13,10 +13,11 @@ from vsm_platform.actor import Actor
 from vsm_platform.changes import ChangeLog, PendingEvent
 from vsm_platform.topics import SCHEDULING_EVENTS
 from vsm_rules.availability import AvailabilityWindow
-from vsm_rules.errors import Conflict, FailedPrecondition, InvalidArgument, NotFound
+from vsm_rules.errors import FailedPrecondition, InvalidArgument, NotFound
 from vsm_rules.records import parse_date, within
 from vsm_rules.time_off import local_days
 
+from scheduling.catalogue import check_replaces, latest_value
 from scheduling.ledger import Ledger
 from scheduling.marketplace import QuietHours, WorkProfile
 
@@ -102,20 +103,17 @@ class Profiles:
     async def get(self, clinician_id: str) -> tuple[WorkProfile, int]:
         if not clinician_id.strip():
             raise InvalidArgument("clinician_id", "must not be empty")
-        rows = await self._changes.history(f"profile:{clinician_id}")
-        if not rows:
+        version, doc = await latest_value(self._changes, f"profile:{clinician_id}")
+        if doc is None:
             raise NotFound(f"no work profile for {clinician_id!r}")
-        return profile_of(dict(rows[-1].change["value"])), rows[-1].version
+        return profile_of(doc), version
 
     async def save(
         self, actor: Actor, profile: WorkProfile, expected_version: int
     ) -> tuple[WorkProfile, int]:
-        rows = await self._changes.history(f"profile:{profile.clinician_id}")
-        version = rows[-1].version if rows else 0
-        before = profile_of(dict(rows[-1].change["value"])) if rows else None
-        if expected_version != version:
-            what = "exists already" if expected_version == 0 else f"is at version {version}"
-            raise Conflict(f"the profile of {profile.clinician_id} {what}; read it again")
+        version, doc = await latest_value(self._changes, f"profile:{profile.clinician_id}")
+        before = profile_of(doc) if doc is not None else None
+        check_replaces(f"the profile of {profile.clinician_id}", expected_version, version)
         new_off = profile.time_off - (before.time_off if before else frozenset())
         if new_off:
             _, booked = await self._ledger.schedule(profile.clinician_id)
