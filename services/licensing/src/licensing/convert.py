@@ -9,7 +9,15 @@ from vsm.licensing.v1 import licensing_service_pb2 as pb
 from vsm_rules.compacts import Compact
 from vsm_rules.eligibility import EligibilityDecision
 from vsm_rules.errors import InvalidArgument
-from vsm_rules.records import Authority, AuthorityKind, Licence, Status, parse_date, within
+from vsm_rules.records import (
+    Authority,
+    AuthorityKind,
+    Licence,
+    Status,
+    parse_date,
+    parse_instant,
+    within,
+)
 
 from licensing.record import (
     ClinicianRecord,
@@ -66,6 +74,10 @@ def licence_from_proto(message: pb.Licence, field: str = "licence") -> Licence:
             multistate=message.multistate,
             number=message.number,
             issued=_optional_date(message.issued, "issued"),
+            expires_at=parse_instant(message.expires_at, "expires_at")
+            if message.expires_at
+            else None,
+            compacts=tuple(message.compacts),
         )
 
 
@@ -113,6 +125,10 @@ def record_to_proto(record: ClinicianRecord) -> pb.LicensingRecord:
                 expires=licence.expires.isoformat(),
                 multistate=licence.multistate,
                 verification=_verification_to_proto(held.verification),
+                expires_at=licence.expires_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+                if licence.expires_at
+                else "",
+                compacts=list(licence.compacts),
             )
         )
     for held_authority in record.authorities:

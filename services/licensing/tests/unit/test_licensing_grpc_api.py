@@ -376,3 +376,39 @@ async def test_a_stored_multistate_licence_from_another_state_grants_no_privileg
     texas, florida = answer.verdicts
     assert texas.allowed and not florida.allowed
     assert any("US-CA" in reason for reason in florida.reasons)
+
+
+async def test_an_expiry_instant_and_named_compacts_are_kept_and_govern(stub: Any) -> None:
+    """A licence may end at an exact instant (the shift must end by then) and a multistate
+    licence may name its compacts: both are stored, returned and decided by."""
+    await stub.SetResidence(
+        pb.SetResidenceRequest(actor=OPERATOR, clinician_id="c7", residence="US-TX")
+    )
+    licence = pb.Licence(jurisdiction="US-TX", profession="RN", status=pb.STATUS_ACTIVE,
+                         expires="2027-01-31", expires_at="2027-01-31T06:00:00Z",
+                         multistate=True, compacts=["NLC"])  # fmt: skip
+    stored = await stub.AddLicence(
+        pb.AddLicenceRequest(actor=OPERATOR, clinician_id="c7", licence=licence)
+    )
+    kept = stored.record.licences[0]
+    assert (kept.expires_at, list(kept.compacts)) == ("2027-01-31T06:00:00Z", ["NLC"])
+
+    def check(end: str) -> Any:
+        request = pb.CheckEligibilityRequest(
+            clinician_id="c7", profession="RN", patient_jurisdictions=["US-FL"]
+        )
+        request.interval.start.FromJsonString("2027-01-30T22:00:00Z")
+        request.interval.end.FromJsonString(end)
+        return stub.CheckEligibility(request)
+
+    assert (await check("2027-01-31T06:00:00Z")).allowed
+    late = await check("2027-01-31T07:00:00Z")
+    assert not late.allowed and "2027-01-31T06:00:00Z" in " ".join(late.verdicts[0].reasons)
+
+    off_day = pb.Licence(jurisdiction="US-TX", profession="RN", status=pb.STATUS_ACTIVE,
+                         expires="2027-01-31", expires_at="2027-02-01T06:00:00Z")  # fmt: skip
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await stub.AddLicence(pb.AddLicenceRequest(actor=OPERATOR, clinician_id="c7",
+                                                   licence=off_day))  # fmt: skip
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert caught.value.details().startswith("licence.expires_at")
