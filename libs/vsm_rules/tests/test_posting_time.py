@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 from vsm_rules.errors import InvalidArgument
-from vsm_rules.posting_time import Reading, resolve_posted, weekly_series
+from vsm_rules.posting_time import Reading, resolve_posted
 
 NY = "America/New_York"
 
@@ -36,17 +36,6 @@ def test_a_time_that_happens_twice_is_refused_unless_one_is_chosen() -> None:
     assert "(06:30 UTC) (later)" in refused.value.message
     earlier = resolve_posted(datetime(2027, 11, 7, 1, 30), NY, "end", Reading.EARLIER)
     assert earlier.instant == datetime(2027, 11, 7, 5, 30, tzinfo=UTC)
-
-
-def test_a_weekly_series_keeps_its_local_time_across_the_clock_change() -> None:
-    series = weekly_series(datetime(2027, 3, 7, 9, 0), datetime(2027, 3, 7, 17, 0), NY, 3)
-    assert [s.instant.hour for s, _ in series] == [14, 13, 13]
-    assert all(s.local.hour == 9 and e.local.hour == 17 for s, e in series)
-
-
-def test_a_series_occurrence_in_a_gap_is_refused_by_its_place() -> None:
-    with pytest.raises(InvalidArgument, match=r"^occurrences\[1\]\.start"):
-        weekly_series(datetime(2027, 3, 7, 2, 30), datetime(2027, 3, 7, 10, 0), NY, 2)
 
 
 def test_bad_zone_or_offset_names_the_field() -> None:

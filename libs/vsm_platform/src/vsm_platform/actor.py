@@ -9,6 +9,8 @@ from typing import Any
 from vsm.common.v1 import common_pb2
 from vsm_rules.errors import InvalidArgument
 
+OPERATOR_ROLE = "operator"
+
 
 class ActorKind(StrEnum):
     USER = "user"
@@ -32,6 +34,11 @@ class Actor:
     id: str
     organization_id: str = ""
     role: str = ""
+
+    @property
+    def is_operator(self) -> bool:
+        """One of our operators: a user with the operator role."""
+        return self.kind == ActorKind.USER and self.role == OPERATOR_ROLE
 
     @classmethod
     def service(cls, name: str) -> Actor:

@@ -25,3 +25,9 @@ async def insert_unique(collection: Collection, document: Document) -> bool:
     except DuplicateKeyError:
         return False
     return True
+
+
+def prefixed(prefix: str) -> Document:
+    """A query for the `_id`s that start with `prefix` (a range on the primary key, served by
+    its index), for the few listings our stores keep as keyed rows."""
+    return {"_id": {"$gte": prefix, "$lt": prefix + "\uffff"}}

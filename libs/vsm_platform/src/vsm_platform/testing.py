@@ -1,5 +1,6 @@
 """A stand-in for one MongoDB collection, for unit tests only: inserts with a unique `_id`, `_id`
-reads and a full scan: the calls our stores make. Integration tests use the real server."""
+reads, a full scan and a scan of an `_id` range: the calls our stores make. Integration tests use
+the real server."""
 
 from __future__ import annotations
 
@@ -26,11 +27,18 @@ class MemoryCollection:
     def find(
         self, query: Mapping[str, Any], projection: Mapping[str, Any] | None = None
     ) -> AsyncIterator[dict[str, Any]]:
-        assert not query, "the fake scans only"
+        assert set(query) <= {"_id"}, "the fake scans whole or by an _id range only"
         del projection  # whole documents: enough for the fields asked
+        bounds = query.get("_id", {})
+        assert set(bounds) <= {"$gte", "$lt"}, "an _id range is $gte and $lt"
+
+        def inside(key: Any) -> bool:
+            return ("$gte" not in bounds or key >= bounds["$gte"]) and (
+                "$lt" not in bounds or key < bounds["$lt"]
+            )
 
         async def scan() -> AsyncIterator[dict[str, Any]]:
-            for document in list(self.documents.values()):
-                yield copy.deepcopy(document)
+            for key in sorted(k for k in self.documents if inside(k)):
+                yield copy.deepcopy(self.documents[key])
 
         return scan()

@@ -1,7 +1,7 @@
 """When a facility posts a shift in its own wall time: a local time that does not exist (the hour
 skipped when clocks go forward) or happens twice (clocks going back) is refused with both
-readings named, unless the caller chose one; a weekly series keeps its local wall time across
-clock changes, each occurrence resolved on its own.
+readings named, unless the caller chose one. (A series is each occurrence resolved on its own, so
+it keeps its local wall time across clock changes: `scheduling.marketplace.post_series`.)
 
 Unlike availability windows (read by PEP 495 fold=0, as the marketplace format defines), a
 posted shift is a promise to a person: the poster says which instant they mean.
@@ -10,13 +10,11 @@ posted shift is a promise to a person: the poster says which instant they mean.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, tzinfo
 from enum import StrEnum
 
 from vsm_rules.errors import InvalidArgument
 from vsm_rules.wall_clock import offset_text, resolve_zone, zone_name
-
-MAX_SERIES = 104  # two years of weekly shifts
 
 
 class Reading(StrEnum):
@@ -74,29 +72,3 @@ def _reading_text(instant: datetime, zone: tzinfo) -> str:
         f"{local.strftime('%Y-%m-%d %H:%M')} {offset_text(instant, zone)} "
         f"({instant.strftime('%H:%M')} UTC)"
     )
-
-
-def weekly_series(
-    first_start: datetime,
-    first_end: datetime,
-    zone_name_: str,
-    weeks: int,
-    reading: Reading | None = None,
-) -> list[tuple[PostedTime, PostedTime]]:
-    """`weeks` weekly occurrences of a shift at the same local wall times as the first, each
-    resolved on its own (a clock change between them moves the UTC instants, not the local
-    times); an occurrence that falls in a gap or an overlap is refused like a single one."""
-    if not 1 <= weeks <= MAX_SERIES:
-        raise InvalidArgument("weeks", f"from 1 to {MAX_SERIES}")
-    if first_end <= first_start:
-        raise InvalidArgument("end", "must be after start")
-    occurrences = []
-    for week in range(weeks):
-        shift = timedelta(weeks=week)
-        start = resolve_posted(first_start + shift, zone_name_, f"occurrences[{week}].start",
-                               reading)  # fmt: skip
-        end = resolve_posted(first_end + shift, zone_name_, f"occurrences[{week}].end", reading)
-        if end.instant <= start.instant:
-            raise InvalidArgument(f"occurrences[{week}].end", "must be after start")
-        occurrences.append((start, end))
-    return occurrences

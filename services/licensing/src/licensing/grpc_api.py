@@ -5,14 +5,13 @@ answers go back as protobuf."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 import grpc
-from google.protobuf.timestamp_pb2 import Timestamp
 from vsm.licensing.v1 import licensing_service_pb2 as pb
 from vsm.licensing.v1 import licensing_service_pb2_grpc as pb_grpc
 from vsm_platform.actor import Actor
+from vsm_platform.values import interval_from_proto
 from vsm_rules.errors import InvalidArgument
 from vsm_rules.records import parse_date
 
@@ -36,10 +35,7 @@ def check_from_proto(message: pb.CheckEligibilityRequest, field: str = "") -> Ch
         raise InvalidArgument(f"{at}profession", "missing")
     interval = None
     if message.HasField("interval"):
-        interval = (
-            _instant(message.interval.start, f"{at}interval.start"),
-            _instant(message.interval.end, f"{at}interval.end"),
-        )
+        interval = interval_from_proto(message.interval, f"{at}interval")
     on = parse_date(message.date, f"{at}date") if message.date else None
     if on is None and interval is None:
         raise InvalidArgument(f"{at}date", "give a date or an interval")
@@ -56,12 +52,6 @@ def check_from_proto(message: pb.CheckEligibilityRequest, field: str = "") -> Ch
         clinician_id=message.clinician_id,
         record=record,
     )
-
-
-def _instant(stamp: Timestamp, field: str) -> datetime:
-    if stamp.seconds == 0 and stamp.nanos == 0:
-        raise InvalidArgument(field, "missing")
-    return stamp.ToDatetime(tzinfo=UTC)
 
 
 class LicensingApi(pb_grpc.LicensingServiceServicer):

@@ -31,7 +31,6 @@ from vsm_rules.records import (
 )
 
 Change = Mapping[str, Any]
-OPERATOR_ROLE = "operator"
 
 
 class Verification(StrEnum):
@@ -127,14 +126,10 @@ Held = TypeVar("Held", HeldLicence, HeldAuthority)
 # ---------------------------------------------------------------- who may do what
 
 
-def is_operator(actor: Actor) -> bool:
-    return actor.kind == ActorKind.USER and actor.role == OPERATOR_ROLE
-
-
 def verification_by(actor: Actor, at: datetime) -> VerificationState:
     """What an entry given by this actor is worth: an operator's or a credentialing partner's
     word verifies it; anyone else's (the clinician, a service) is self-declared."""
-    if is_operator(actor):
+    if actor.is_operator:
         return VerificationState(Verification.OPERATOR, actor, at)
     if actor.kind == ActorKind.PARTNER:
         return VerificationState(Verification.PARTNER, actor, at)
@@ -142,7 +137,7 @@ def verification_by(actor: Actor, at: datetime) -> VerificationState:
 
 
 def _check_verifier(actor: Actor) -> None:
-    if not (is_operator(actor) or actor.kind == ActorKind.PARTNER):
+    if not (actor.is_operator or actor.kind == ActorKind.PARTNER):
         raise PermissionDenied("only an operator or a credentialing partner verifies a record")
 
 
@@ -270,7 +265,7 @@ def set_residence(record: ClinicianRecord, residence: str | None) -> Change:
 
 def allow_unverified(record: ClinicianRecord, allowed: bool, actor: Actor) -> Change:
     """An operator lets offers rest on this clinician's self-declared entries (or stops it)."""
-    if not is_operator(actor):
+    if not actor.is_operator:
         raise PermissionDenied("only an operator allows offers on unverified records")
     if allowed == record.unverified_allowed:
         raise InvalidArgument("allowed", f"is already {str(allowed).lower()}")

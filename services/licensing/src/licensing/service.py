@@ -238,7 +238,7 @@ class Licensing:
     async def change_compact(
         self, actor: Actor, table_json: str, source: str, expected: int
     ) -> tuple[Compact, int]:
-        if not records.is_operator(actor):
+        if not actor.is_operator:
             raise PermissionDenied("only an operator changes a compact table")
         if not source.strip():
             raise InvalidArgument("source", "say where the new facts come from")

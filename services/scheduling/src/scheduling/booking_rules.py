@@ -29,6 +29,13 @@ def pay_verdict(rate_cents_per_hour: int, pay_cents_per_hour: int) -> Verdict:
     )
 
 
+def open_verdict(shift: Shift) -> Verdict:
+    """A shift takes bookings until it is cancelled."""
+    if shift.status == ShiftStatus.OPEN:
+        return Verdict.allow("shift", "open")
+    return Verdict.refuse("shift", f"shift {shift.id} was cancelled")
+
+
 def booking_verdicts(
     shift: Shift,
     facility: Facility,
@@ -39,13 +46,8 @@ def booking_verdicts(
     """Every hard rule's verdict for booking `profile` on `shift`, given the clinician's other
     bookings (intervals) and the licensing service's verdict."""
     others = sorted(bookings)
-    open_verdict = (
-        Verdict.allow("shift", "open")
-        if shift.status == ShiftStatus.OPEN
-        else Verdict.refuse("shift", f"shift {shift.id} was cancelled")
-    )
     return [
-        open_verdict,
+        open_verdict(shift),
         profession_verdict(profile.profession, shift.profession),
         skills_verdict(profile.skills, shift.skills),
         licensing,

@@ -4,7 +4,7 @@ clinician's rate fixed at that moment."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Protocol
 
 import grpc
@@ -15,14 +15,15 @@ from vsm.scheduling.v1 import scheduling_service_pb2 as pb
 from vsm_platform.actor import Actor
 from vsm_platform.changes import ChangeLog, PendingEvent
 from vsm_platform.topics import SCHEDULING_EVENTS
+from vsm_rules.errors import FailedPrecondition, PermissionDenied
 from vsm_rules.verdict import Verdict
 from vsm_rules.wall_clock import resolve_zone, zone_name
 
-from scheduling.booking_rules import booking_verdicts, refusals
+from scheduling.booking_rules import booking_verdicts, open_verdict, refusals
 from scheduling.catalogue import Catalogue, shift_to_proto
 from scheduling.ical import CalendarEntry, calendar_feed
 from scheduling.ledger import Booked, Interval, Ledger
-from scheduling.marketplace import CancellationPolicy, Shift, ShiftDraft
+from scheduling.marketplace import CancellationPolicy, Shift, ShiftDraft, ShiftStatus, WorkProfile
 from scheduling.profiles import Profiles
 
 
@@ -67,6 +68,14 @@ def booking_to_proto(booked: Booked, rate_cents_per_hour: int) -> pb.Booking:
     return message
 
 
+def _local(entry: pb.ScheduleEntry | pb.RosterEntry, start: datetime, end: datetime,
+           tz: tzinfo) -> None:  # fmt: skip
+    """Sets an entry's local start and end in zone `tz`."""
+    entry.local_start.local = start.astimezone(tz).strftime("%Y-%m-%dT%H:%M")
+    entry.local_end.local = end.astimezone(tz).strftime("%Y-%m-%dT%H:%M")
+    entry.local_start.zone = entry.local_end.zone = zone_name(tz)
+
+
 class Bookings:
     def __init__(
         self,
@@ -84,12 +93,21 @@ class Bookings:
         self._changes = changes
         self.policy = policy or CancellationPolicy()
 
-    async def book(self, actor: Actor, shift_id: str, clinician_id: str) -> pb.Booking:
+    async def book(
+        self, actor: Actor, shift_id: str, clinician_id: str, agreed_elsewhere: bool = False
+    ) -> pb.Booking:
+        """Books the clinician if every hard rule holds now (FAILED_PRECONDITION with each
+        refusing rule's reason otherwise). An operator may record a booking agreed elsewhere
+        (an import): then only the ledger's position and lock apply."""
         shift, _ = await self._catalogue.shift(shift_id)
         facility, _ = await self._catalogue.facility(shift.facility_id)
         profile, _ = await self._profiles.get(clinician_id)
+        if agreed_elsewhere and not actor.is_operator:
+            raise PermissionDenied("only an operator records a booking agreed elsewhere")
 
         async def every_rule(booked: list[Interval]) -> list[Verdict]:
+            if agreed_elsewhere:
+                return [open_verdict(shift)]
             licensing = await self._licensing.verdict(clinician_id, shift)
             return booking_verdicts(shift, facility, profile, booked, licensing)
 
@@ -107,11 +125,16 @@ class Bookings:
 
     async def release(
         self, actor: Actor, shift_id: str, clinician_id: str, reason: str,
-        shift_cancelled: bool = False,
+        shift_cancelled: bool = False, withdrawal: bool = False,
     ) -> pb.ReleasedBooking:  # fmt: skip
         """Takes the clinician off the shift; when the facility cancels the shift late, the
-        clinician is owed the policy's share of the pay at the rate fixed when booked."""
+        clinician is owed the policy's share of the pay at the rate fixed when booked. A
+        clinician's withdrawal keeps the policy's notice (an operator's release need not)."""
         shift, _ = await self._catalogue.shift(shift_id)
+        if withdrawal and not actor.is_operator:
+            refusal = self.policy.withdrawal_refusal(shift, self._clock_now())
+            if refusal:
+                raise FailedPrecondition(refusal)
         held = await self._ledger.release(shift_id, clinician_id)
         aggregate = booked_aggregate(held)
         rate = await self._rate(held)
@@ -166,6 +189,50 @@ class Bookings:
             )
         return shift, version, released
 
+    async def save_profile(
+        self, actor: Actor, profile: WorkProfile, expected_version: int, release_clashing: bool
+    ) -> tuple[WorkProfile, int, list[pb.ReleasedBooking]]:
+        """Saves a work profile. New time off that clashes with bookings is refused, unless the
+        clinician asks to release them: then each is released (every one within the policy's
+        notice first, or none is), and the time off saved."""
+        released = []
+        if release_clashing:
+            clashes = await self._profiles.clashes(profile)
+            if clashes and not actor.is_operator:
+                for shift_id, _ in clashes:
+                    shift, _ = await self._catalogue.shift(shift_id)
+                    refusal = self.policy.withdrawal_refusal(shift, self._clock_now())
+                    if refusal:
+                        raise FailedPrecondition(refusal)
+            for shift_id, day in clashes:
+                released.append(await self.release(
+                    actor, shift_id, profile.clinician_id, f"time off on {day}", withdrawal=True
+                ))  # fmt: skip
+        saved, version = await self._profiles.save(actor, profile, expected_version)
+        return saved, version, released
+
+    async def roster(
+        self, facility_id: str, window: Interval | None = None, zone: str = ""
+    ) -> list[pb.RosterEntry]:
+        """The facility's shifts overlapping `window` (all when None) in start order, each with
+        its confirmed bookings, local times in `zone` (default: the facility's)."""
+        facility, _ = await self._catalogue.facility(facility_id)
+        tz = resolve_zone(zone or facility.zone, "zone")
+        entries = []
+        for shift, version in sorted(await self._catalogue.shifts_of(facility_id),
+                                     key=lambda sv: (sv[0].start, sv[0].id)):  # fmt: skip
+            if window is not None and not (shift.start < window[1] and window[0] < shift.end):
+                continue
+            held = await self._ledger.bookings_of(shift.id, shift.positions)
+            bookings = [booking_to_proto(b, await self._rate(b)) for b in held]
+            open_positions = 0 if shift.status == ShiftStatus.CANCELLED else (
+                shift.positions - len(held))  # fmt: skip
+            entry = pb.RosterEntry(shift=shift_to_proto(shift, version), bookings=bookings,
+                                   open_positions=max(0, open_positions))  # fmt: skip
+            _local(entry, shift.start, shift.end, tz)
+            entries.append(entry)
+        return entries
+
     def _clock_now(self) -> datetime:
         return self._ledger.now()
 
@@ -181,9 +248,7 @@ class Bookings:
             entry = pb.ScheduleEntry(
                 booking=booking_to_proto(held, rate), shift=shift_to_proto(shift, version)
             )
-            entry.local_start.local = held.start.astimezone(tz).strftime("%Y-%m-%dT%H:%M")
-            entry.local_start.zone = entry.local_end.zone = zone_name(tz)
-            entry.local_end.local = held.end.astimezone(tz).strftime("%Y-%m-%dT%H:%M")
+            _local(entry, held.start, held.end, tz)
             entries.append(entry)
         return entries
 

@@ -1,10 +1,18 @@
-"""Facilities and shifts as change rows (vsm_platform.changes): each version is the whole value,
-inserted as `facility:<id>:<v>` or `shift:<id>:<v>` with its event; a stale writer gets
-Conflict. Posting is idempotent per (organisation, key): the first answer is kept under
-`post:<organisation>:<key>` and returned again."""
+"""Organisations, facilities and shifts as change rows (vsm_platform.changes): each version is the
+whole value, inserted as `organization:<id>:<v>`, `facility:<id>:<v>` or `shift:<id>:<v>` with
+its event; a stale writer gets Conflict.
+
+Beside them, keyed rows of the catalogue (every one an insert, none ever updated):
+- posting is idempotent per (organisation, key): the shifts a request posts are kept under
+  `post:<organisation>:<key>` before they are published, so repeating the request returns them
+  and completes a series a crash cut short;
+- listings: `org-facility:<organisation>:<facility>` and `facility-shift:<facility>:<shift>`,
+  written before the fact they list (a reader skips a listed id whose fact never landed) and read
+  by an `_id` range."""
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from dataclasses import replace
 from datetime import datetime
@@ -15,12 +23,20 @@ from vsm.scheduling.v1 import scheduling_service_pb2 as pb
 from vsm_platform.actor import Actor
 from vsm_platform.changes import ChangeLog, PendingEvent
 from vsm_platform.clock import Clock
-from vsm_platform.mongo import Collection, insert_unique
+from vsm_platform.mongo import Collection, insert_unique, prefixed
 from vsm_platform.topics import SCHEDULING_EVENTS
 from vsm_rules.errors import Conflict, FailedPrecondition, InvalidArgument, NotFound
 from vsm_rules.posting_time import Reading
 
-from scheduling.marketplace import Facility, Shift, ShiftDraft, ShiftStatus, post_shift
+from scheduling.marketplace import (
+    Facility,
+    Organization,
+    Shift,
+    ShiftDraft,
+    ShiftStatus,
+    post_series,
+    post_shift,
+)
 
 _STATE = {ShiftStatus.OPEN: pb.SHIFT_STATE_OPEN, ShiftStatus.CANCELLED: pb.SHIFT_STATE_CANCELLED}
 
@@ -49,6 +65,7 @@ def shift_document(shift: Shift) -> dict[str, Any]:
         "patient_jurisdictions": list(shift.patient_jurisdictions),
         "positions": shift.positions, "pay_cents_per_hour": shift.pay_cents_per_hour,
         "scope_of_work": shift.scope_of_work, "status": shift.status.value,
+        "series_id": shift.series_id,
     }  # fmt: skip
 
 
@@ -61,8 +78,12 @@ def shift_of(doc: dict[str, Any]) -> Shift:
         profession=doc["profession"], skills=tuple(doc["skills"]),
         patient_jurisdictions=tuple(doc["patient_jurisdictions"]), positions=doc["positions"],
         pay_cents_per_hour=doc["pay_cents_per_hour"], scope_of_work=doc["scope_of_work"],
-        status=ShiftStatus(doc["status"]),
+        status=ShiftStatus(doc["status"]), series_id=doc.get("series_id", ""),
     )  # fmt: skip
+
+
+def organization_to_proto(organization: Organization, version: int) -> pb.Organization:
+    return pb.Organization(organization_id=organization.id, name=organization.name, version=version)
 
 
 def facility_to_proto(facility: Facility, version: int) -> pb.Facility:
@@ -80,6 +101,7 @@ def shift_to_proto(shift: Shift, version: int) -> pb.Shift:
         skills=list(shift.skills), patient_jurisdictions=list(shift.patient_jurisdictions),
         positions=shift.positions, pay_cents_per_hour=shift.pay_cents_per_hour,
         scope_of_work=shift.scope_of_work, state=_STATE[shift.status], version=version,
+        series_id=shift.series_id,
     )  # fmt: skip
     message.interval.start.FromDatetime(shift.start)
     message.interval.end.FromDatetime(shift.end)
@@ -107,10 +129,42 @@ def check_replaces(what: str, expected_version: int, version: int) -> None:
 class Catalogue:
     """Facilities and shifts: what facilities post, kept and announced."""
 
-    def __init__(self, changes: ChangeLog, posts: Collection, clock: Clock) -> None:
+    def __init__(self, changes: ChangeLog, rows: Collection, clock: Clock) -> None:
         self._changes = changes
-        self._posts = posts
+        self._rows = rows  # keyed rows: idempotency answers and listings
         self._clock = clock
+
+    # ------------------------------------------------------------ organisations
+
+    async def organization(self, organization_id: str) -> tuple[Organization, int]:
+        version, doc = await latest_value(self._changes, f"organization:{organization_id}")
+        if doc is None:
+            raise NotFound(f"no organisation {organization_id!r}")
+        return Organization(doc["id"], doc["name"]), version
+
+    async def save_organization(
+        self, actor: Actor, organization: Organization, expected_version: int
+    ) -> tuple[Organization, int]:
+        aggregate = f"organization:{organization.id}"
+        version, _ = await latest_value(self._changes, aggregate)
+        check_replaces(f"organisation {organization.id}", expected_version, version)
+        event = events_pb2.OrganizationChanged(
+            organization=organization_to_proto(organization, version + 1), actor=actor.to_proto()
+        )
+        await self._changes.append(
+            aggregate, version + 1,
+            change={"kind": "saved", "value": {"id": organization.id, "name": organization.name}},
+            events=[PendingEvent(SCHEDULING_EVENTS, event, key=organization.id)], actor=actor,
+        )  # fmt: skip
+        return organization, version + 1
+
+    async def facilities_of(self, organization_id: str) -> list[str]:
+        """The ids of the organisation's facilities (those whose first save landed)."""
+        listed = [row["facility"] async for row in
+                  self._rows.find(prefixed(f"org-facility:{organization_id}:"))]  # fmt: skip
+        return [f for f in listed if await self._changes.get(f"facility:{f}", 1) is not None]
+
+    # ------------------------------------------------------------ facilities
 
     async def facility(self, facility_id: str) -> tuple[Facility, int]:
         version, doc = await latest_value(self._changes, f"facility:{facility_id}")
@@ -121,8 +175,24 @@ class Catalogue:
     async def save_facility(
         self, actor: Actor, facility: Facility, expected_version: int
     ) -> tuple[Facility, int]:
-        version, _ = await latest_value(self._changes, f"facility:{facility.id}")
+        version, doc = await latest_value(self._changes, f"facility:{facility.id}")
         check_replaces(f"facility {facility.id}", expected_version, version)
+        if doc is not None and doc["organization_id"] != facility.organization_id:
+            raise InvalidArgument(
+                "facility.organization_id", "a facility stays with the organisation that owns it"
+            )
+        try:
+            await self.organization(facility.organization_id)
+        except NotFound:
+            raise InvalidArgument(
+                "facility.organization_id",
+                f"no organisation {facility.organization_id!r}; save it first",
+            ) from None
+        if doc is None:
+            await insert_unique(self._rows, {
+                "_id": f"org-facility:{facility.organization_id}:{facility.id}",
+                "facility": facility.id,
+            })  # fmt: skip
         event = events_pb2.FacilityChanged(
             facility=facility_to_proto(facility, version + 1), actor=actor.to_proto()
         )
@@ -145,24 +215,81 @@ class Catalogue:
         """Posts a shift of the facility (checked, every field named when bad); repeating the
         same idempotency key returns the first shift."""
         facility, _ = await self.facility(facility_id)
-        key = f"post:{facility.organization_id}:{idempotency_key}"
-        if idempotency_key:
-            first = await self._posts.find_one({"_id": key})
-            if first is not None:
-                return await self.shift(first["shift_id"])
+        first = await self._answered(actor, facility, idempotency_key)
+        if first is not None:
+            return first[0]
         shift = post_shift(uuid.uuid4().hex[:12], facility, draft)
-        if idempotency_key and not await insert_unique(
-            self._posts, {"_id": key, "shift_id": shift.id, "at": self._clock.now()}
-        ):
-            first = await self._posts.find_one({"_id": key})
-            assert first is not None
-            return await self.shift(first["shift_id"])  # the same request, answered elsewhere
-        event = events_pb2.ShiftPosted(shift=shift_to_proto(shift, 1), actor=actor.to_proto())
-        await self._changes.append(
-            f"shift:{shift.id}", 1, change={"kind": "posted", "value": shift_document(shift)},
-            events=[PendingEvent(SCHEDULING_EVENTS, event, key=shift.id)], actor=actor,
-        )  # fmt: skip
-        return shift, 1
+        return (await self._publish(actor, facility, idempotency_key, [shift]))[0]
+
+    async def post_series(
+        self, actor: Actor, facility_id: str, draft: ShiftDraft, every_days: int,
+        occurrences: int, idempotency_key: str = "",
+    ) -> tuple[str, list[tuple[Shift, int]]]:  # fmt: skip
+        """Posts a series (every occurrence checked before any is posted); repeating the same
+        idempotency key returns the first answer, completing a series a crash cut short."""
+        facility, _ = await self.facility(facility_id)
+        first = await self._answered(actor, facility, idempotency_key)
+        if first is not None:
+            return first[0][0].series_id, first
+        series_id = uuid.uuid4().hex[:12]
+        ids = [f"{series_id}-{k + 1}" for k in range(max(0, occurrences))]
+        shifts = post_series(ids, series_id, facility, draft, every_days)
+        return series_id, await self._publish(actor, facility, idempotency_key, shifts)
+
+    async def _answered(
+        self, actor: Actor, facility: Facility, idempotency_key: str
+    ) -> list[tuple[Shift, int]] | None:
+        """The shifts an earlier request with this key posted (published again where a crash
+        stopped it), or None when the key is new."""
+        if not idempotency_key:
+            return None
+        first = await self._rows.find_one({"_id": f"post:{facility.organization_id}:"
+                                                  f"{idempotency_key}"})  # fmt: skip
+        if first is None:
+            return None
+        return await self._announce(actor, [shift_of(doc) for doc in first["shifts"]])
+
+    async def _publish(
+        self, actor: Actor, facility: Facility, idempotency_key: str, shifts: list[Shift]
+    ) -> list[tuple[Shift, int]]:
+        if idempotency_key:
+            key = f"post:{facility.organization_id}:{idempotency_key}"
+            row = {"_id": key, "shifts": [shift_document(s) for s in shifts],
+                   "at": self._clock.now()}  # fmt: skip
+            if not await insert_unique(self._rows, row):  # the same request, answered elsewhere
+                answered = await self._answered(actor, facility, idempotency_key)
+                assert answered is not None
+                return answered
+        return await self._announce(actor, shifts)
+
+    async def _announce(self, actor: Actor, shifts: list[Shift]) -> list[tuple[Shift, int]]:
+        """Lists and posts each shift not posted yet; every shift with its version now."""
+        answers = []
+        for shift in shifts:
+            if await self._changes.get(f"shift:{shift.id}", 1) is None:
+                await insert_unique(self._rows, {
+                    "_id": f"facility-shift:{shift.facility_id}:{shift.id}", "shift": shift.id,
+                })  # fmt: skip
+                event = events_pb2.ShiftPosted(shift=shift_to_proto(shift, 1),
+                                               actor=actor.to_proto())  # fmt: skip
+                with contextlib.suppress(Conflict):  # posted meanwhile by the same request
+                    await self._changes.append(
+                        f"shift:{shift.id}", 1,
+                        change={"kind": "posted", "value": shift_document(shift)},
+                        events=[PendingEvent(SCHEDULING_EVENTS, event, key=shift.id)],
+                        actor=actor,
+                    )  # fmt: skip
+            answers.append(await self.shift(shift.id))
+        return answers
+
+    async def shifts_of(self, facility_id: str) -> list[tuple[Shift, int]]:
+        """The facility's shifts as they stand (those whose posting landed)."""
+        found = []
+        async for row in self._rows.find(prefixed(f"facility-shift:{facility_id}:")):
+            version, doc = await latest_value(self._changes, f"shift:{row['shift']}")
+            if doc is not None:
+                found.append((shift_of(doc), version))
+        return found
 
     async def update(
         self, actor: Actor, shift_id: str, draft: ShiftDraft, expected_version: int,
@@ -180,7 +307,7 @@ class Catalogue:
                 "positions", f"{booked} clinicians are booked on it; release one first"
             )
         facility, _ = await self.facility(shift.facility_id)
-        updated = post_shift(shift_id, facility, draft)
+        updated = post_shift(shift_id, facility, draft, shift.series_id)
         event = events_pb2.ShiftUpdated(
             shift=shift_to_proto(updated, version + 1), actor=actor.to_proto()
         )
@@ -219,8 +346,11 @@ READINGS = {
 }
 
 
-def draft_from_proto(request: pb.PostShiftRequest) -> ShiftDraft:
-    """The draft of a PostShift request; local times as "YYYY-MM-DDTHH:MM"."""
+def draft_from_proto(
+    request: pb.PostShiftRequest | pb.PostShiftSeriesRequest | pb.UpdateShiftRequest,
+) -> ShiftDraft:
+    """The draft of a PostShift, PostShiftSeries or UpdateShift request; local times as
+    "YYYY-MM-DDTHH:MM"."""
     message = request.shift
 
     def local(value: str, field: str) -> datetime:
@@ -244,4 +374,4 @@ def draft_from_proto(request: pb.PostShiftRequest) -> ShiftDraft:
     )  # fmt: skip
 
 
-__all__ = ["Catalogue", "draft_from_proto"]
+__all__ = ["Catalogue", "draft_from_proto", "organization_to_proto"]

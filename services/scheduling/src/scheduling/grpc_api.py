@@ -1,5 +1,6 @@
-"""The scheduling contract over gRPC (what exists so far: facilities, posting shifts, work
-profiles)."""
+"""The scheduling contract over gRPC: organisations, facilities, shifts and series, work
+profiles, the booking ledger, schedules, rosters and calendars. Requests become domain values
+here (a bad field is INVALID_ARGUMENT naming it); the use cases do the rest."""
 
 from __future__ import annotations
 
@@ -10,12 +11,19 @@ import grpc
 from vsm.scheduling.v1 import scheduling_service_pb2 as pb
 from vsm.scheduling.v1 import scheduling_service_pb2_grpc as pb_grpc
 from vsm_platform.actor import Actor
+from vsm_platform.values import interval_from_proto
 from vsm_rules.errors import InvalidArgument
 from vsm_rules.records import within
 
 from scheduling.bookings import Bookings
-from scheduling.catalogue import Catalogue, draft_from_proto, facility_to_proto, shift_to_proto
-from scheduling.marketplace import Facility
+from scheduling.catalogue import (
+    Catalogue,
+    draft_from_proto,
+    facility_to_proto,
+    organization_to_proto,
+    shift_to_proto,
+)
+from scheduling.marketplace import Facility, Organization
 from scheduling.profiles import Profiles, profile_from_proto, profile_to_proto
 
 SERVICE_NAME = "vsm.scheduling.v1.SchedulingService"
@@ -43,8 +51,9 @@ class SchedulingApi(pb_grpc.SchedulingServiceServicer):
         if not request.clinician_id:
             raise InvalidArgument("clinician_id", "must not be empty")
         booking = await self._bookings.book(
-            Actor.from_proto(request.actor), request.shift_id, request.clinician_id
-        )
+            Actor.from_proto(request.actor), request.shift_id, request.clinician_id,
+            request.agreed_elsewhere,
+        )  # fmt: skip
         return pb.BookResponse(booking=booking)
 
     async def Release(self, request: Any, context: Any) -> Any:
@@ -52,7 +61,7 @@ class SchedulingApi(pb_grpc.SchedulingServiceServicer):
             raise InvalidArgument("shift_id" if not request.shift_id else "clinician_id", "missing")
         released = await self._bookings.release(
             Actor.from_proto(request.actor), request.shift_id, request.clinician_id,
-            request.reason,
+            request.reason, withdrawal=True,
         )  # fmt: skip
         return pb.ReleaseResponse(released=released)
 
@@ -83,19 +92,49 @@ class SchedulingApi(pb_grpc.SchedulingServiceServicer):
         entries = await self._bookings.schedule(request.clinician_id, request.zone)
         return pb.ScheduleResponse(entries=entries)
 
+    async def GetRoster(self, request: Any, context: Any) -> Any:
+        if not request.facility_id:
+            raise InvalidArgument("facility_id", "must not be empty")
+        window = None
+        if request.HasField("window"):
+            window = interval_from_proto(request.window, "window")
+        entries = await self._bookings.roster(request.facility_id, window, request.zone)
+        return pb.RosterResponse(entries=entries)
+
     async def GetCalendar(self, request: Any, context: Any) -> Any:
         return pb.CalendarResponse(ical=await self._bookings.calendar(request.clinician_id))
 
     async def SaveProfile(self, request: Any, context: Any) -> Any:
-        profile, version = await self._profiles.save(
+        profile, version, released = await self._bookings.save_profile(
             Actor.from_proto(request.actor), profile_from_proto(request.profile),
-            request.expected_version,
+            request.expected_version, request.release_clashing_bookings,
         )  # fmt: skip
-        return pb.ProfileResponse(profile=profile_to_proto(profile, version))
+        return pb.ProfileResponse(profile=profile_to_proto(profile, version), released=released)
 
     async def GetProfile(self, request: Any, context: Any) -> Any:
         profile, version = await self._profiles.get(request.clinician_id)
         return pb.ProfileResponse(profile=profile_to_proto(profile, version))
+
+    async def SaveOrganization(self, request: Any, context: Any) -> Any:
+        with within("organization"):
+            organization = Organization(request.organization.organization_id,
+                                        request.organization.name)  # fmt: skip
+        saved, _ = await self._catalogue.save_organization(
+            Actor.from_proto(request.actor), organization, request.expected_version
+        )
+        return await self._organization(saved.id)
+
+    async def GetOrganization(self, request: Any, context: Any) -> Any:
+        if not request.organization_id:
+            raise InvalidArgument("organization_id", "must not be empty")
+        return await self._organization(request.organization_id)
+
+    async def _organization(self, organization_id: str) -> pb.OrganizationResponse:
+        organization, version = await self._catalogue.organization(organization_id)
+        return pb.OrganizationResponse(
+            organization=organization_to_proto(organization, version),
+            facility_ids=await self._catalogue.facilities_of(organization_id),
+        )
 
     async def SaveFacility(self, request: Any, context: Any) -> Any:
         facility, version = await self._catalogue.save_facility(
@@ -120,6 +159,20 @@ class SchedulingApi(pb_grpc.SchedulingServiceServicer):
                 actor, request.shift.facility_id, draft, request.idempotency_key
             )
         return pb.PostShiftResponse(shift=shift_to_proto(shift, version))
+
+    async def PostShiftSeries(self, request: Any, context: Any) -> Any:
+        actor = Actor.from_proto(request.actor)
+        if not request.shift.facility_id:
+            raise InvalidArgument("shift.facility_id", "must not be empty")
+        with within("shift"):
+            draft = draft_from_proto(request)
+        series_id, posted = await self._catalogue.post_series(
+            actor, request.shift.facility_id, draft, request.recurrence.every_days,
+            request.recurrence.occurrences, request.idempotency_key,
+        )  # fmt: skip
+        return pb.PostShiftSeriesResponse(
+            series_id=series_id, shifts=[shift_to_proto(s, v) for s, v in posted]
+        )
 
     async def GetShift(self, request: Any, context: Any) -> Any:
         if not request.shift_id:

@@ -116,6 +116,22 @@ class Ledger:
                 held.append(row["clinician"])
         return held
 
+    async def bookings_of(self, shift_id: str, positions: int) -> list[Booked]:
+        """The confirmed bookings holding the shift's positions now (as confirmed: a booking
+        moved by `retime` is read at its new times from the clinician's schedule)."""
+        found = []
+        for n in range(positions):
+            g = await self._last(f"slot:{shift_id}:{n}")
+            if g < 0 or await self._exists(f"slot:{shift_id}:{n}:{g}:free"):
+                continue
+            slot = await self._rows.find_one({"_id": f"slot:{shift_id}:{n}:{g}"})
+            assert slot is not None
+            key = f"booking:{shift_id}:{slot['clinician']}:{slot['attempt']}:outcome"
+            outcome = await self._rows.find_one({"_id": key})
+            if outcome is not None and outcome["status"] == "confirmed":
+                found.append(Booked.of(outcome["booking"]))
+        return found
+
     # ------------------------------------------------------------ inserting
 
     async def _insert(self, key: str, **fields: Any) -> bool:

@@ -39,7 +39,7 @@ async def run(settings: Settings, clock: Clock | None = None) -> None:
     clock = clock or SystemClock()
     async with storage("scheduling", settings, settings.database, clock) as stored:
         ledger = Ledger(stored.database["ledger"], clock, f"scheduling-{os.getpid()}")
-        catalogue = Catalogue(stored.changes, stored.database["posts"], clock)
+        catalogue = Catalogue(stored.changes, stored.database["catalogue"], clock)
         profiles = Profiles(stored.changes, ledger)
         licensing_channel = channel(settings.licensing_addr)
         licensing = LicensingOverGrpc(licensing_channel)

@@ -4,7 +4,7 @@ The rules of time and licensing come from `vsm_rules`, written once."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
@@ -12,7 +12,7 @@ from vsm_rules.availability import AvailabilityWindow
 from vsm_rules.errors import InvalidArgument
 from vsm_rules.jurisdictions import check_jurisdiction
 from vsm_rules.posting_time import Reading, resolve_posted
-from vsm_rules.records import Profession
+from vsm_rules.records import UNLICENSED_PROFESSIONS, Profession, within
 from vsm_rules.wall_clock import parse_hhmm, resolve_zone
 
 PROFESSIONS = frozenset(p.value for p in Profession)
@@ -27,6 +27,20 @@ def _profession(value: str, field_name: str) -> str:
 def _zone(value: str, field_name: str) -> str:
     resolve_zone(value, field_name)
     return value
+
+
+@dataclass(frozen=True, slots=True)
+class Organization:
+    """A health system or clinic group: it owns facilities, and its staff act for them."""
+
+    id: str
+    name: str
+
+    def __post_init__(self) -> None:
+        if not self.id.strip():
+            raise InvalidArgument("organization_id", "must not be empty")
+        if not self.name.strip():
+            raise InvalidArgument("name", "must not be empty")
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +109,7 @@ class Shift:
     pay_cents_per_hour: int  # the most the facility pays per hour
     scope_of_work: str
     status: ShiftStatus = ShiftStatus.OPEN
+    series_id: str = ""  # the series it was posted in, if any
 
     @property
     def hours(self) -> float:
@@ -102,9 +117,10 @@ class Shift:
 
 
 MAX_SHIFT = timedelta(hours=24)
+MAX_OCCURRENCES = 104  # two years of weekly shifts
 
 
-def post_shift(shift_id: str, facility: Facility, draft: ShiftDraft) -> Shift:
+def post_shift(shift_id: str, facility: Facility, draft: ShiftDraft, series_id: str = "") -> Shift:
     """The shift a draft describes, every field checked (a bad one named)."""
     profession = _profession(draft.profession, "profession")
     start = resolve_posted(draft.local_start, facility.zone, "local_start", draft.start_reading)
@@ -117,8 +133,10 @@ def post_shift(shift_id: str, facility: Facility, draft: ShiftDraft) -> Shift:
         raise InvalidArgument("positions", "at least 1")
     if draft.pay_cents_per_hour <= 0:
         raise InvalidArgument("pay_cents_per_hour", "must be more than 0")
-    if not draft.patient_jurisdictions:
-        raise InvalidArgument("patient_jurisdictions", "name where the patients are")
+    if not draft.patient_jurisdictions and profession not in UNLICENSED_PROFESSIONS:
+        raise InvalidArgument(
+            "patient_jurisdictions", f"name where the patients are: {profession} is licensed"
+        )
     for i, j in enumerate(draft.patient_jurisdictions):
         check_jurisdiction(j, f"patient_jurisdictions[{i}]")
     if any(not s.strip() for s in draft.skills):
@@ -130,8 +148,30 @@ def post_shift(shift_id: str, facility: Facility, draft: ShiftDraft) -> Shift:
         profession=profession, skills=tuple(dict.fromkeys(draft.skills)),
         patient_jurisdictions=tuple(dict.fromkeys(draft.patient_jurisdictions)),
         positions=draft.positions, pay_cents_per_hour=draft.pay_cents_per_hour,
-        scope_of_work=draft.scope_of_work.strip(),
+        scope_of_work=draft.scope_of_work.strip(), series_id=series_id,
     )  # fmt: skip
+
+
+def post_series(
+    shift_ids: list[str], series_id: str, facility: Facility, draft: ShiftDraft, every_days: int
+) -> list[Shift]:
+    """A series: the draft's shift, then one every `every_days` days at the same local wall
+    times, one per id. Each occurrence is resolved on its own, so a clock change between them
+    moves the UTC instants, not the local times; an occurrence whose wall time does not exist
+    or happens twice is refused like a single shift, named `occurrences[k]`."""
+    if not 1 <= len(shift_ids) <= MAX_OCCURRENCES:
+        raise InvalidArgument("recurrence.occurrences", f"from 1 to {MAX_OCCURRENCES}")
+    if not 1 <= every_days <= 28:
+        raise InvalidArgument("recurrence.every_days", "from 1 (daily) to 28")
+    shifts = []
+    for k, shift_id in enumerate(shift_ids):
+        step = timedelta(days=k * every_days)
+        moved = replace(
+            draft, local_start=draft.local_start + step, local_end=draft.local_end + step
+        )
+        with within(f"occurrences[{k}]"):
+            shifts.append(post_shift(shift_id, facility, moved, series_id))
+    return shifts
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,10 +228,13 @@ class CancellationPolicy:
 
     notice_hours: float = 24.0
     share: float = 0.5
+    clinician_notice_hours: float = 24.0  # a clinician withdraws at least this long before
 
     def __post_init__(self) -> None:
         if self.notice_hours < 0:
             raise InvalidArgument("notice_hours", "must not be negative")
+        if self.clinician_notice_hours < 0:
+            raise InvalidArgument("clinician_notice_hours", "must not be negative")
         if not 0 <= self.share <= 1:
             raise InvalidArgument("share", "from 0 to 1")
 
@@ -201,20 +244,32 @@ class CancellationPolicy:
             return 0
         return round(self.share * rate_cents_per_hour * shift.hours)
 
+    def withdrawal_refusal(self, shift: Shift, at: datetime) -> str | None:
+        """Why a clinician may not withdraw from `shift` at `at` (None when they may)."""
+        if shift.start - at >= timedelta(hours=self.clinician_notice_hours):
+            return None
+        return (
+            f"shift {shift.id} starts in less than {self.clinician_notice_hours:g} hours: "
+            "a clinician withdraws earlier than that, or asks the facility or an operator"
+        )
+
     def describe(self) -> str:
         return (
             f"a facility that cancels a booked shift less than {self.notice_hours:g} hours "
-            f"before it starts owes the clinician {self.share:.0%} of the booked pay"
+            f"before it starts owes the clinician {self.share:.0%} of the booked pay; a "
+            f"clinician withdraws at least {self.clinician_notice_hours:g} hours before it starts"
         )
 
 
 __all__ = [
     "CancellationPolicy",
     "Facility",
+    "Organization",
     "QuietHours",
     "Shift",
     "ShiftDraft",
     "ShiftStatus",
     "WorkProfile",
+    "post_series",
     "post_shift",
 ]

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from google.protobuf.message import Message
 from vsm.scheduling.v1 import events_pb2
 from vsm.scheduling.v1 import scheduling_service_pb2 as pb
 from vsm_platform.actor import Actor
@@ -95,10 +96,57 @@ def changed_parts(before: WorkProfile | None, after: WorkProfile) -> list[str]:
     return parts
 
 
+def profile_events(
+    actor: Actor, before: WorkProfile | None, after: WorkProfile, version: int, parts: list[str]
+) -> list[PendingEvent]:
+    """What a save announces: the profile when its core changed (or it is new), availability
+    and quiet hours, and time off, each when it changed or its zone did (their local times
+    mean other instants then)."""
+    moved = before is None or before.zone != after.zone
+    key = after.clinician_id
+    events: list[Message] = []
+    if "profile" in parts:
+        events.append(events_pb2.ClinicianProfileChanged(
+            profile=profile_to_proto(after, version), actor=actor.to_proto(), changed=parts
+        ))  # fmt: skip
+    if moved or "availability" in parts or "quiet_hours" in parts:
+        quiet = after.quiet_hours
+        events.append(events_pb2.AvailabilityChanged(
+            clinician_id=key, zone=after.zone, version=version, actor=actor.to_proto(),
+            availability=[pb.AvailabilityWindow(day=w.day, start=w.start, end=w.end)
+                          for w in after.availability],
+            quiet_hours_start=quiet.start if quiet else "",
+            quiet_hours_end=quiet.end if quiet else "",
+        ))  # fmt: skip
+    if moved or "time_off" in parts:
+        added = after.time_off - (before.time_off if before else frozenset())
+        events.append(events_pb2.TimeOffChanged(
+            clinician_id=key, zone=after.zone, version=version, actor=actor.to_proto(),
+            time_off=sorted(d.isoformat() for d in after.time_off),
+            added=sorted(d.isoformat() for d in added),
+        ))  # fmt: skip
+    return [PendingEvent(SCHEDULING_EVENTS, event, key=key) for event in events]
+
+
 class Profiles:
     def __init__(self, changes: ChangeLog, ledger: Ledger) -> None:
         self._changes = changes
         self._ledger = ledger
+
+    async def clashes(self, profile: WorkProfile) -> list[tuple[str, str]]:
+        """(shift, first clashing date) of each booking on a day the profile newly takes off."""
+        _, doc = await latest_value(self._changes, f"profile:{profile.clinician_id}")
+        before = profile_of(doc).time_off if doc is not None else frozenset()
+        new_off = profile.time_off - before
+        if not new_off:
+            return []
+        _, booked = await self._ledger.schedule(profile.clinician_id)
+        found = []
+        for b in booked:
+            clash = sorted(new_off & set(local_days(profile.zone, b.start, b.end)))
+            if clash:
+                found.append((b.shift_id, clash[0].isoformat()))
+        return found
 
     async def get(self, clinician_id: str) -> tuple[WorkProfile, int]:
         if not clinician_id.strip():
@@ -114,24 +162,17 @@ class Profiles:
         version, doc = await latest_value(self._changes, f"profile:{profile.clinician_id}")
         before = profile_of(doc) if doc is not None else None
         check_replaces(f"the profile of {profile.clinician_id}", expected_version, version)
-        new_off = profile.time_off - (before.time_off if before else frozenset())
-        if new_off:
-            _, booked = await self._ledger.schedule(profile.clinician_id)
-            for b in booked:
-                clash = sorted(new_off & set(local_days(profile.zone, b.start, b.end)))
-                if clash:
-                    raise FailedPrecondition(
-                        f"time off on {clash[0]} clashes with the booking of shift {b.shift_id}; "
-                        "cancel that booking first"
-                    )
+        clashes = await self.clashes(profile)
+        if clashes:
+            shift_id, day = clashes[0]
+            raise FailedPrecondition(
+                f"time off on {day} clashes with the booking of shift {shift_id}; "
+                "cancel that booking first (or ask to release clashing bookings)"
+            )
         parts = changed_parts(before, profile)
-        event = events_pb2.ClinicianProfileChanged(
-            profile=profile_to_proto(profile, version + 1), actor=actor.to_proto(), changed=parts
-        )
         await self._changes.append(
             f"profile:{profile.clinician_id}", version + 1,
             change={"kind": "saved", "value": profile_document(profile), "changed": parts},
-            events=[PendingEvent(SCHEDULING_EVENTS, event, key=profile.clinician_id)],
-            actor=actor,
+            events=profile_events(actor, before, profile, version + 1, parts), actor=actor,
         )  # fmt: skip
         return profile, version + 1

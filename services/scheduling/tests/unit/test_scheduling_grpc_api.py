@@ -31,6 +31,7 @@ from vsm_rules.verdict import Verdict
 
 STAFF = common_pb2.Actor(kind=common_pb2.ACTOR_KIND_USER, id="u-f", role="facility_staff",
                          organization_id="org1")  # fmt: skip
+OPERATOR = common_pb2.Actor(kind=common_pb2.ACTOR_KIND_USER, id="u-op", role="operator")
 CLINIC = pb.Facility(facility_id="f1", organization_id="org1", name="Prairie Clinic",
                      zone="America/Chicago", jurisdictions=["US-KS"])  # fmt: skip
 
@@ -58,8 +59,12 @@ async def setup() -> AsyncIterator[tuple[Any, ChangeLog, Ledger]]:
     registered = register(catalogue, profiles, bookings)
     server = await start_server("127.0.0.1:0", [registered], [SERVICE_NAME])
     client = channel(f"127.0.0.1:{server.port}")
+    stub = pb_grpc.SchedulingServiceStub(client)
+    await stub.SaveOrganization(pb.SaveOrganizationRequest(
+        actor=OPERATOR, organization=pb.Organization(organization_id="org1", name="Prairie Health")
+    ))  # fmt: skip
     try:
-        yield pb_grpc.SchedulingServiceStub(client), changes, ledger
+        yield stub, changes, ledger
     finally:
         await client.close()
         await server.stop(0)
@@ -179,11 +184,24 @@ async def test_a_profile_is_kept_and_says_what_changed(setup: Any) -> None:
     changed.CopyFrom(saved)
     changed.time_off.append("2027-03-12")
     await stub.SaveProfile(pb.SaveProfileRequest(actor=STAFF, profile=changed, expected_version=1))
-    rows = await changes.history("profile:c1")
-    event = events_pb2.ClinicianProfileChanged.FromString(rows[1].events[0].envelope.data)
-    assert list(event.changed) == ["time_off"]
+    created, off = await changes.history("profile:c1")
+    assert [e.envelope.type.rsplit(".", 1)[1] for e in created.events] == [
+        "ClinicianProfileChanged", "AvailabilityChanged", "TimeOffChanged"
+    ]  # fmt: skip
+    (event,) = [e.envelope.message() for e in off.events]  # only what changed is announced
+    assert isinstance(event, events_pb2.TimeOffChanged)
+    assert (list(event.added), event.zone, event.version) == (
+        ["2027-03-12"], "America/New_York", 2
+    )  # fmt: skip
+    moved = pb.WorkProfile()
+    moved.CopyFrom(changed)
+    moved.zone = "America/Chicago"
+    await stub.SaveProfile(pb.SaveProfileRequest(actor=STAFF, profile=moved, expected_version=2))
+    (_, _, rezoned) = await changes.history("profile:c1")
+    kinds = [type(e.envelope.message()).__name__ for e in rezoned.events]
+    assert kinds == ["ClinicianProfileChanged", "AvailabilityChanged", "TimeOffChanged"]
     got = (await stub.GetProfile(pb.GetProfileRequest(clinician_id="c1"))).profile
-    assert list(got.time_off) == ["2027-03-12"] and got.version == 2
+    assert list(got.time_off) == ["2027-03-12"] and got.version == 3
 
 
 async def test_bad_profiles_are_named_and_time_off_over_a_booking_is_refused(setup: Any) -> None:
@@ -339,3 +357,194 @@ async def test_an_update_releases_only_the_clinicians_who_no_longer_fit(setup: A
     with pytest.raises(grpc.aio.AioRpcError) as refused:
         await stub.UpdateShift(pb.UpdateShiftRequest(actor=STAFF, shift=fewer))
     assert (refused.value.details() or "").startswith("shift.positions")
+
+
+async def test_an_organisation_owns_its_facilities(setup: Any) -> None:
+    stub, _, _ = setup
+    await stub.SaveFacility(pb.SaveFacilityRequest(actor=STAFF, facility=CLINIC))
+    orphan = pb.Facility()
+    orphan.CopyFrom(CLINIC)
+    orphan.facility_id, orphan.organization_id = "f9", "org-unknown"
+    with pytest.raises(grpc.aio.AioRpcError) as unknown:
+        await stub.SaveFacility(pb.SaveFacilityRequest(actor=STAFF, facility=orphan))
+    assert (unknown.value.details() or "").startswith("facility.organization_id: no organisation")
+    await stub.SaveOrganization(pb.SaveOrganizationRequest(
+        actor=OPERATOR, organization=pb.Organization(organization_id="org2", name="Lakes Health")
+    ))  # fmt: skip
+    moved = pb.Facility()
+    moved.CopyFrom(CLINIC)
+    moved.organization_id = "org2"
+    with pytest.raises(grpc.aio.AioRpcError) as stays:
+        await stub.SaveFacility(
+            pb.SaveFacilityRequest(actor=STAFF, facility=moved, expected_version=1)
+        )
+    assert (stays.value.details() or "").startswith("facility.organization_id: a facility stays")
+    second = pb.Facility()
+    second.CopyFrom(CLINIC)
+    second.facility_id = "f2"
+    await stub.SaveFacility(pb.SaveFacilityRequest(actor=STAFF, facility=second))
+    owned = await stub.GetOrganization(pb.GetOrganizationRequest(organization_id="org1"))
+    assert (owned.organization.name, sorted(owned.facility_ids)) == ("Prairie Health",
+                                                                     ["f1", "f2"])  # fmt: skip
+    empty = await stub.GetOrganization(pb.GetOrganizationRequest(organization_id="org2"))
+    assert list(empty.facility_ids) == []
+    with pytest.raises(grpc.aio.AioRpcError) as bad:
+        await stub.SaveOrganization(pb.SaveOrganizationRequest(
+            actor=OPERATOR, organization=pb.Organization(organization_id="org3")
+        ))  # fmt: skip
+    assert (bad.value.details() or "").startswith("organization.name")
+    with pytest.raises(grpc.aio.AioRpcError) as stale:
+        await stub.SaveOrganization(pb.SaveOrganizationRequest(
+            actor=OPERATOR, organization=pb.Organization(organization_id="org2", name="L")
+        ))  # fmt: skip
+    assert stale.value.code() == grpc.StatusCode.ABORTED
+
+
+def _series(start: str, end: str, every: int, count: int, **kw: Any) -> pb.PostShiftSeriesRequest:
+    single = _post(start, end)
+    return pb.PostShiftSeriesRequest(
+        actor=STAFF, shift=single.shift,
+        recurrence=pb.Recurrence(every_days=every, occurrences=count), **kw,
+    )  # fmt: skip
+
+
+async def test_a_series_keeps_its_wall_time_across_the_clock_change(setup: Any) -> None:
+    stub, _, _ = setup
+    await stub.SaveFacility(pb.SaveFacilityRequest(actor=STAFF, facility=CLINIC))
+    request = _series("2027-03-07T09:00", "2027-03-07T17:00", 7, 3, idempotency_key="weekly")
+    posted = await stub.PostShiftSeries(request)
+    assert [s.local_start.local for s in posted.shifts] == [
+        "2027-03-07T09:00", "2027-03-14T09:00", "2027-03-21T09:00"
+    ]  # fmt: skip
+    # Chicago goes from UTC-6 to UTC-5 on 2027-03-14: the instants move, the wall time does not
+    assert [s.interval.start.ToDatetime().hour for s in posted.shifts] == [15, 14, 14]
+    assert {s.series_id for s in posted.shifts} == {posted.series_id}
+    again = await stub.PostShiftSeries(request)
+    assert [s.shift_id for s in again.shifts] == [s.shift_id for s in posted.shifts]
+
+    nightly = _series("2027-03-12T02:30", "2027-03-12T10:00", 1, 3)
+    with pytest.raises(grpc.aio.AioRpcError) as gap:
+        await stub.PostShiftSeries(nightly)
+    details = gap.value.details() or ""
+    assert details.startswith("occurrences[2].local_start: 2027-03-14 02:30")
+    assert "(earlier)" in details and "(later)" in details
+    roster = await stub.GetRoster(pb.GetRosterRequest(facility_id="f1"))
+    assert len(roster.entries) == 3  # nothing of the refused series was posted
+    nightly.start_reading = pb.WALL_TIME_READING_LATER
+    chosen = await stub.PostShiftSeries(nightly)
+    # 02:30 on the 14th does not exist; read later it is 03:30 CDT, the same 08:30 UTC
+    assert [s.interval.start.ToDatetime().hour for s in chosen.shifts] == [8, 8, 8]
+    for every, count, field in ((7, 0, "recurrence.occurrences"),
+                                (7, 105, "recurrence.occurrences"),
+                                (0, 2, "recurrence.every_days")):  # fmt: skip
+        with pytest.raises(grpc.aio.AioRpcError) as bad:
+            await stub.PostShiftSeries(
+                _series("2027-03-07T09:00", "2027-03-07T17:00", every, count)
+            )
+        assert (bad.value.details() or "").startswith(field)
+
+
+async def test_a_facilitys_roster_in_its_zone_with_who_is_booked(setup: Any) -> None:
+    stub, _, _ = setup
+    await stub.SaveFacility(pb.SaveFacilityRequest(actor=STAFF, facility=CLINIC))
+    later = (await stub.PostShift(_post("2027-03-17T08:00", "2027-03-17T16:00"))).shift
+    first = (await stub.PostShift(_post("2027-03-10T08:00", "2027-03-10T16:00"))).shift
+    await stub.SaveProfile(pb.SaveProfileRequest(actor=STAFF, profile=NURSE))
+    await stub.Book(pb.BookRequest(actor=STAFF, shift_id=first.shift_id, clinician_id="c1"))
+    roster = await stub.GetRoster(pb.GetRosterRequest(facility_id="f1"))
+    assert [(e.shift.shift_id, e.local_start.local, e.local_start.zone, e.open_positions,
+             [b.clinician_id for b in e.bookings]) for e in roster.entries] == [
+        (first.shift_id, "2027-03-10T08:00", "America/Chicago", 1, ["c1"]),
+        (later.shift_id, "2027-03-17T08:00", "America/Chicago", 2, []),
+    ]  # fmt: skip
+    assert roster.entries[0].bookings[0].rate_cents_per_hour == 8000
+    window = pb.GetRosterRequest(facility_id="f1", zone="Asia/Manila")
+    window.window.start.FromDatetime(datetime(2027, 3, 15, tzinfo=UTC))
+    window.window.end.FromDatetime(datetime(2027, 3, 20, tzinfo=UTC))
+    seen = await stub.GetRoster(window)
+    assert [(e.local_start.local, e.local_start.zone) for e in seen.entries] == [
+        ("2027-03-17T21:00", "Asia/Manila")
+    ]
+    backwards = pb.GetRosterRequest(facility_id="f1")
+    backwards.window.start.FromDatetime(datetime(2027, 3, 20, tzinfo=UTC))
+    backwards.window.end.FromDatetime(datetime(2027, 3, 15, tzinfo=UTC))
+    with pytest.raises(grpc.aio.AioRpcError) as bad:
+        await stub.GetRoster(backwards)
+    assert (bad.value.details() or "").startswith("window.end")
+
+
+async def test_unlicensed_roles_need_no_patient_jurisdiction(setup: Any) -> None:
+    stub, _, _ = setup
+    await stub.SaveFacility(pb.SaveFacilityRequest(actor=STAFF, facility=CLINIC))
+    scribe = _post("2027-03-10T08:00", "2027-03-10T16:00")
+    scribe.shift.profession = "SCRIBE"
+    del scribe.shift.patient_jurisdictions[:]
+    assert (await stub.PostShift(scribe)).shift.profession == "SCRIBE"
+    nurse = _post("2027-03-10T08:00", "2027-03-10T16:00")
+    del nurse.shift.patient_jurisdictions[:]
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await stub.PostShift(nurse)
+    assert (refused.value.details() or "").startswith("shift.patient_jurisdictions")
+
+
+async def test_only_an_operator_records_a_booking_agreed_elsewhere(setup: Any) -> None:
+    stub, _, _ = setup
+    await stub.SaveFacility(pb.SaveFacilityRequest(actor=STAFF, facility=CLINIC))
+    # a Thursday: outside the nurse's declared hours, which an imported booking does not need
+    shift = (await stub.PostShift(_post("2027-03-11T08:00", "2027-03-11T16:00"))).shift
+    await stub.SaveProfile(pb.SaveProfileRequest(actor=STAFF, profile=NURSE))
+    with pytest.raises(grpc.aio.AioRpcError) as hours:
+        await stub.Book(pb.BookRequest(actor=STAFF, shift_id=shift.shift_id, clinician_id="c1"))
+    assert "availability: refused" in (hours.value.details() or "")
+    imported = pb.BookRequest(actor=STAFF, shift_id=shift.shift_id, clinician_id="c1",
+                              agreed_elsewhere=True)  # fmt: skip
+    with pytest.raises(grpc.aio.AioRpcError) as denied:
+        await stub.Book(imported)
+    assert denied.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    imported.actor.CopyFrom(OPERATOR)
+    assert (await stub.Book(imported)).booking.clinician_id == "c1"
+
+
+async def test_time_off_releases_clashing_bookings_only_with_notice(setup: Any) -> None:
+    stub, changes, _ = setup
+    await stub.SaveFacility(pb.SaveFacilityRequest(actor=STAFF, facility=CLINIC))
+    # the clock stands at 2027-03-01 00:00 UTC: Wednesday 03-10 is far, Monday 03-01 is near
+    far = (await stub.PostShift(_post("2027-03-10T08:00", "2027-03-10T16:00"))).shift
+    near = (await stub.PostShift(_post("2027-03-01T08:00", "2027-03-01T16:00"))).shift
+    profile = pb.WorkProfile()
+    profile.CopyFrom(NURSE)
+    profile.availability.append(pb.AvailabilityWindow(day="mon", start="00:00", end="00:00"))
+    await stub.SaveProfile(pb.SaveProfileRequest(actor=STAFF, profile=profile))
+    for shift in (far, near):
+        await stub.Book(pb.BookRequest(actor=STAFF, shift_id=shift.shift_id, clinician_id="c1"))
+
+    both = pb.WorkProfile()
+    both.CopyFrom(profile)
+    both.time_off.extend(["2027-03-01", "2027-03-10"])
+    with pytest.raises(grpc.aio.AioRpcError) as short:
+        await stub.SaveProfile(pb.SaveProfileRequest(
+            actor=STAFF, profile=both, expected_version=1, release_clashing_bookings=True
+        ))  # fmt: skip
+    assert short.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert "less than 24 hours" in (short.value.details() or "")
+    schedule = await stub.GetSchedule(pb.GetScheduleRequest(clinician_id="c1"))
+    assert len(schedule.entries) == 2  # nothing was released
+
+    one = pb.WorkProfile()
+    one.CopyFrom(profile)
+    one.time_off.append("2027-03-10")
+    saved = await stub.SaveProfile(pb.SaveProfileRequest(
+        actor=STAFF, profile=one, expected_version=1, release_clashing_bookings=True
+    ))  # fmt: skip
+    assert [r.booking.shift_id for r in saved.released] == [far.shift_id]
+    assert list(saved.profile.time_off) == ["2027-03-10"]
+    (_, released) = await changes.history(f"booked:{far.shift_id}:c1:0:0")
+    assert released.events[0].envelope.message().reason == "time off on 2027-03-10"
+
+    with pytest.raises(grpc.aio.AioRpcError) as withdraw:
+        await stub.Release(pb.ReleaseRequest(actor=STAFF, shift_id=near.shift_id,
+                                             clinician_id="c1"))  # fmt: skip
+    assert "less than 24 hours" in (withdraw.value.details() or "")
+    await stub.Release(pb.ReleaseRequest(
+        actor=OPERATOR, shift_id=near.shift_id, clinician_id="c1", reason="covered by a colleague"
+    ))  # fmt: skip
