@@ -4,12 +4,7 @@ service decides the licence, the scheduling service every other rule and the pos
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
-import uuid
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 from typing import Any
 
 import grpc
@@ -20,69 +15,32 @@ from vsm.licensing.v1 import licensing_service_pb2 as lpb
 from vsm.licensing.v1 import licensing_service_pb2_grpc as lgrpc
 from vsm.scheduling.v1 import scheduling_service_pb2 as spb
 from vsm.scheduling.v1 import scheduling_service_pb2_grpc as sgrpc
-from vsm_infra.testing import free_port
+from vsm_infra.testing import ServiceProcesses
 from vsm_infra.topics import ensure_topics
-from vsm_platform.grpc_server import channel, wait_serving
+from vsm_platform.grpc_server import channel
 
 pytestmark = pytest.mark.integration
 PARTNER = common_pb2.Actor(kind=common_pb2.ACTOR_KIND_PARTNER, id="credentials-inc")
+OPERATOR = common_pb2.Actor(kind=common_pb2.ACTOR_KIND_USER, id="u-op", role="operator")
 STAFF = common_pb2.Actor(
     kind=common_pb2.ACTOR_KIND_USER, id="u-f", role="facility_staff", organization_id="org1"
 )
 
 
-@pytest.fixture
-def addresses(mongodb_uri: str, kafka_bootstrap: str, tmp_path: Path) -> Iterator[dict[str, str]]:
-    run = uuid.uuid4().hex[:8]
-    found = {
-        "LICENSING_ADDR": f"127.0.0.1:{free_port()}",
-        "SCHEDULING_ADDR": f"127.0.0.1:{free_port()}",
-        "SECOND_SCHEDULING_ADDR": f"127.0.0.1:{free_port()}",
-    }
-    env = {
-        **os.environ,
-        **found,
-        "MONGODB_URI": mongodb_uri,
-        "KAFKA_BOOTSTRAP": kafka_bootstrap,
-        "LICENSING_DATABASE": f"test_lic_{run}",
-        "SCHEDULING_DATABASE": f"test_sch_{run}",
-    }
-    processes = []  # the licensing service, and two scheduling processes on one database
-    for n, module in enumerate(("licensing.main", "scheduling.main", "scheduling.main")):
-        log = (tmp_path / f"{module}-{n}.log").open("wb")
-        own = {"SCHEDULING_ADDR": found["SECOND_SCHEDULING_ADDR"]} if n == 2 else {}
-        processes.append(
-            subprocess.Popen(
-                [sys.executable, "-m", module], env={**env, **own}, stdout=log, stderr=log
-            )
-        )
-    try:
-        yield found
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-
-
-async def _serving(address: str) -> None:
-    if not await wait_serving(address):
-        pytest.fail(f"nothing serves at {address}")
-
-
 @pytest_asyncio.fixture
 async def stubs(
-    addresses: dict[str, str], kafka_bootstrap: str
+    services: ServiceProcesses, kafka_bootstrap: str
 ) -> AsyncIterator[tuple[Any, Any, Any]]:
     """The licensing service and two scheduling processes sharing one database."""
     await ensure_topics(kafka_bootstrap)
-    await asyncio.gather(*(_serving(a) for a in addresses.values()))
-    names = ("LICENSING_ADDR", "SCHEDULING_ADDR", "SECOND_SCHEDULING_ADDR")
-    clients = [channel(addresses[k]) for k in names]
+    services.start("licensing", "licensing.main")
+    services.start("scheduling", "scheduling.main")
+    services.start("scheduling-2", "scheduling.main")
+    names = ("licensing", "scheduling", "scheduling-2")
+    await services.serving(*names)
+    clients = [channel(services.address[n]) for n in names]
     try:
+        await _organisation(sgrpc.SchedulingServiceStub(clients[1]))
         yield (
             lgrpc.LicensingServiceStub(clients[0]),
             sgrpc.SchedulingServiceStub(clients[1]),
@@ -91,6 +49,12 @@ async def stubs(
     finally:
         for client in clients:
             await client.close()
+
+
+async def _organisation(scheduling: Any) -> None:
+    await scheduling.SaveOrganization(spb.SaveOrganizationRequest(
+        actor=OPERATOR, organization=spb.Organization(organization_id="org1", name="Prairie")
+    ))  # fmt: skip
 
 
 async def test_a_licensed_nurse_is_booked_and_an_unlicensed_one_refused_with_the_reason(

@@ -4,20 +4,27 @@
 by KAFKA_BOOTSTRAP / MONGODB_URI); a test fails, never passes, when they do not answer.
 `own_kafka` and `own_mongo` start a private instance on free ports with its own data folder, for
 tests that stop or kill a server; they are skipped when outside servers are configured.
+`services` starts service processes (`python -m licensing.main`, ...) on those servers, sharing
+one set of fresh databases, and stops them after the test.
 """
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import os
 import socket
+import subprocess
 import sys
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 import pytest_asyncio
+from vsm_platform.grpc_server import wait_serving
 
 from vsm_infra.kafka_node import KafkaNode
 from vsm_infra.mongo_node import MongoNode
@@ -134,3 +141,71 @@ async def own_mongo(tmp_path: Path) -> AsyncIterator[OwnServer]:
         yield server
     finally:
         server.stop()
+
+
+# ---------------------------------------------------------------- service processes
+
+
+@dataclass
+class ServiceProcesses:
+    """Starts `python -m <module>` processes sharing one set of databases; `address[name]` is
+    where the process called `name` serves. Start a service before those that call it: the
+    first process of each module is the one later processes are told to call."""
+
+    env: dict[str, str]
+    logs: Path
+    address: dict[str, str] = field(default_factory=dict)
+    running: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def start(self, name: str, module: str, **env: str) -> str:
+        """Starts the process `name` (e.g. "scheduling-2") of `module`; returns its address."""
+        address = self.address.get(name) or f"127.0.0.1:{free_port()}"
+        self.address[name] = address
+        variable = module.split(".")[0].upper() + "_ADDR"  # licensing.main → LICENSING_ADDR
+        self.env.setdefault(variable, address)  # the first of a module is the one others call
+        log = (self.logs / f"{name}.log").open("ab")
+        self.running[name] = subprocess.Popen(
+            [sys.executable, "-m", module], env={**self.env, variable: address, **env},
+            stdout=log, stderr=log,
+        )  # fmt: skip
+        return address
+
+    async def serving(self, *names: str) -> None:
+        served = await asyncio.gather(*(wait_serving(self.address[n]) for n in names))
+        for name, up in zip(names, served, strict=True):
+            if not up:
+                pytest.fail(f"{name} does not serve at {self.address[name]}; see {self.logs}")
+
+    def kill(self, name: str) -> None:
+        """Kills the process at once (SIGKILL): whatever it was doing stops mid-way."""
+        process = self.running.pop(name)
+        process.kill()
+        process.wait(timeout=10)
+
+    def stop_all(self) -> None:
+        for process in self.running.values():
+            process.terminate()
+        for process in self.running.values():
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        self.running.clear()
+
+
+@pytest.fixture
+def services(mongodb_uri: str, kafka_bootstrap: str, tmp_path: Path) -> Iterator[ServiceProcesses]:
+    run = uuid.uuid4().hex[:8]
+    env = {
+        **os.environ,
+        "MONGODB_URI": mongodb_uri,
+        "KAFKA_BOOTSTRAP": kafka_bootstrap,
+        "LICENSING_DATABASE": f"test_lic_{run}",
+        "SCHEDULING_DATABASE": f"test_sch_{run}",
+        "MATCHING_DATABASE": f"test_mat_{run}",
+    }
+    processes = ServiceProcesses(env, tmp_path)
+    try:
+        yield processes
+    finally:
+        processes.stop_all()

@@ -1,5 +1,4 @@
-"""Entry point of the `vsm` command: `eligibility`, `explain` and `solve` (seed joins with the
-scheduling issue)."""
+"""Entry point of the `vsm` command: `eligibility`, `explain`, `solve` and `seed`."""
 
 from __future__ import annotations
 
@@ -8,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from importlib.metadata import version
 
-from vsm_cli import eligibility, explain, solve
+from vsm_cli import eligibility, explain, seed, solve
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -21,6 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
     eligibility.add_parser(subparsers)
     explain.add_parser(subparsers)
     solve.add_parser(subparsers)
+    seed.add_parser(subparsers)
     return parser
 
 
