@@ -15,6 +15,12 @@ class Settings(PlatformSettings):
     )
 
     database: str = "vsm_scheduling"
+    # The booking ledger: a lock not let go by then may be taken over (its holder died) ...
+    lock_seconds: float = 30.0
+    # ... a booking pending longer than this never completed; the sweeper frees its position ...
+    pending_seconds: float = 60.0
+    # ... and looks this often.
+    sweep_seconds: float = 30.0
 
     @property
     def listen_addr(self) -> str:

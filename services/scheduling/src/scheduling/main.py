@@ -23,28 +23,28 @@ from scheduling.profiles import Profiles
 logger = logging.getLogger(__name__)
 
 
-SWEEP_SECONDS = 30.0
-
-
-async def sweep_pending(ledger: Ledger, clock: Clock) -> None:
-    """Frees, every half minute, positions held by bookings whose process died mid-booking."""
+async def sweep_pending(ledger: Ledger, clock: Clock, every_seconds: float) -> None:
+    """Frees, every so often, positions held by bookings whose process died mid-booking."""
     while True:
         freed = await ledger.sweep_all()
         if freed:
             logger.info("ledger sweeper freed %d positions of bookings that never completed", freed)
-        await clock.sleep(SWEEP_SECONDS)
+        await clock.sleep(every_seconds)
 
 
 async def run(settings: Settings, clock: Clock | None = None) -> None:
     clock = clock or SystemClock()
     async with storage("scheduling", settings, settings.database, clock) as stored:
-        ledger = Ledger(stored.database["ledger"], clock, f"scheduling-{os.getpid()}")
+        ledger = Ledger(
+            stored.database["ledger"], clock, f"scheduling-{os.getpid()}",
+            settings.lock_seconds, settings.pending_seconds,
+        )  # fmt: skip
         catalogue = Catalogue(stored.changes, stored.database["catalogue"], clock)
         profiles = Profiles(stored.changes, ledger)
         licensing_channel = channel(settings.licensing_addr)
         licensing = LicensingOverGrpc(licensing_channel)
         bookings = Bookings(catalogue, profiles, ledger, licensing, stored.changes)
-        sweeper = asyncio.create_task(sweep_pending(ledger, clock))
+        sweeper = asyncio.create_task(sweep_pending(ledger, clock, settings.sweep_seconds))
         try:
             await serve(settings.listen_addr, [register(catalogue, profiles, bookings)],
                         [SERVICE_NAME])  # fmt: skip
