@@ -105,27 +105,27 @@ class Ledger:
         assert row is not None
         return version, [Booked.of(b) for b in row["bookings"]]
 
-    async def holders(self, shift_id: str, positions: int) -> list[str]:
-        """The clinicians holding each claimed position of a shift now."""
+    async def _held_slots(self, shift_id: str, positions: int) -> list[tuple[str, dict[str, Any]]]:
+        """Each position of the shift held now (claimed, not freed): its slot key and row."""
         held = []
         for n in range(positions):
             g = await self._last(f"slot:{shift_id}:{n}")
-            if g >= 0 and not await self._exists(f"slot:{shift_id}:{n}:{g}:free"):
-                row = await self._rows.find_one({"_id": f"slot:{shift_id}:{n}:{g}"})
-                assert row is not None
-                held.append(row["clinician"])
+            if g < 0 or await self._exists(f"slot:{shift_id}:{n}:{g}:free"):
+                continue
+            row = await self._rows.find_one({"_id": f"slot:{shift_id}:{n}:{g}"})
+            assert row is not None
+            held.append((f"slot:{shift_id}:{n}:{g}", row))
         return held
+
+    async def holders(self, shift_id: str, positions: int) -> list[str]:
+        """The clinicians holding each claimed position of a shift now."""
+        return [row["clinician"] for _, row in await self._held_slots(shift_id, positions)]
 
     async def bookings_of(self, shift_id: str, positions: int) -> list[Booked]:
         """The confirmed bookings holding the shift's positions now (as confirmed: a booking
         moved by `retime` is read at its new times from the clinician's schedule)."""
         found = []
-        for n in range(positions):
-            g = await self._last(f"slot:{shift_id}:{n}")
-            if g < 0 or await self._exists(f"slot:{shift_id}:{n}:{g}:free"):
-                continue
-            slot = await self._rows.find_one({"_id": f"slot:{shift_id}:{n}:{g}"})
-            assert slot is not None
+        for _, slot in await self._held_slots(shift_id, positions):
             key = f"booking:{shift_id}:{slot['clinician']}:{slot['attempt']}:outcome"
             outcome = await self._rows.find_one({"_id": key})
             if outcome is not None and outcome["status"] == "confirmed":
@@ -278,18 +278,13 @@ class Ledger:
         that completes at the same moment and the sweeper race on one outcome row: one wins."""
         freed = 0
         now = self._clock.now()
-        for n in range(positions):
-            g = await self._last(f"slot:{shift_id}:{n}")
-            if g < 0 or await self._exists(f"slot:{shift_id}:{n}:{g}:free"):
-                continue
-            slot = await self._rows.find_one({"_id": f"slot:{shift_id}:{n}:{g}"})
-            assert slot is not None
+        for slot_key, slot in await self._held_slots(shift_id, positions):
             key = f"booking:{shift_id}:{slot['clinician']}:{slot['attempt']}"
             pending = await self._rows.find_one({"_id": key})
             if pending is None or now - pending["at"] < timedelta(seconds=self._pending_seconds):
                 continue
             if await self._insert(f"{key}:outcome", status="expired", at=now):
-                await self._insert(f"slot:{shift_id}:{n}:{g}:free", at=now)
+                await self._insert(f"{slot_key}:free", at=now)
                 freed += 1
         return freed
 
