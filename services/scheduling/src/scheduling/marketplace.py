@@ -12,8 +12,9 @@ from vsm_rules.availability import AvailabilityWindow
 from vsm_rules.errors import InvalidArgument
 from vsm_rules.jurisdictions import check_jurisdiction
 from vsm_rules.posting_time import Reading, resolve_posted
+from vsm_rules.quiet_hours import QuietHours
 from vsm_rules.records import UNLICENSED_PROFESSIONS, Profession, within
-from vsm_rules.wall_clock import parse_hhmm, resolve_zone
+from vsm_rules.wall_clock import resolve_zone
 
 PROFESSIONS = frozenset(p.value for p in Profession)
 
@@ -175,24 +176,6 @@ def post_series(
 
 
 @dataclass(frozen=True, slots=True)
-class QuietHours:
-    """Local wall times between which no offer is delivered (may run past midnight)."""
-
-    start: str
-    end: str
-
-    def __post_init__(self) -> None:
-        parse_hhmm(self.start, "quiet_hours.start")
-        parse_hhmm(self.end, "quiet_hours.end")
-
-    def holds(self, minute_of_day: int) -> bool:
-        start, end = parse_hhmm(self.start), parse_hhmm(self.end)
-        if start <= end:
-            return start <= minute_of_day < end
-        return minute_of_day >= start or minute_of_day < end
-
-
-@dataclass(frozen=True, slots=True)
 class WorkProfile:
     """A clinician as the scheduling service knows them: what they do, where they are, what
     they ask, when they work, and the limits they set."""
@@ -265,7 +248,6 @@ __all__ = [
     "CancellationPolicy",
     "Facility",
     "Organization",
-    "QuietHours",
     "Shift",
     "ShiftDraft",
     "ShiftStatus",

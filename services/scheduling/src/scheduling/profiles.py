@@ -15,12 +15,13 @@ from vsm_platform.changes import ChangeLog, PendingEvent
 from vsm_platform.topics import SCHEDULING_EVENTS
 from vsm_rules.availability import AvailabilityWindow
 from vsm_rules.errors import FailedPrecondition, InvalidArgument, NotFound
+from vsm_rules.quiet_hours import QuietHours
 from vsm_rules.records import parse_date, within
 from vsm_rules.time_off import local_days
 
 from scheduling.catalogue import check_replaces, latest_value
 from scheduling.ledger import Ledger
-from scheduling.marketplace import QuietHours, WorkProfile
+from scheduling.marketplace import WorkProfile
 
 
 def profile_document(profile: WorkProfile) -> dict[str, Any]:

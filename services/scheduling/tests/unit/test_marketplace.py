@@ -11,7 +11,6 @@ from scheduling.booking_rules import booking_verdicts, refusals
 from scheduling.marketplace import (
     CancellationPolicy,
     Facility,
-    QuietHours,
     ShiftDraft,
     ShiftStatus,
     WorkProfile,
@@ -20,6 +19,7 @@ from scheduling.marketplace import (
 from vsm_rules.availability import AvailabilityWindow
 from vsm_rules.errors import InvalidArgument
 from vsm_rules.posting_time import Reading
+from vsm_rules.quiet_hours import QuietHours
 from vsm_rules.verdict import Verdict
 
 CLINIC = Facility("f1", "org1", "Prairie Clinic", "America/Chicago", ("US-KS",))
