@@ -7,7 +7,7 @@ dataclasses check themselves on construction and raise `InvalidArgument` naming 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -195,6 +195,21 @@ class LicensingRecord:
 
 
 # ---------------------------------------------------------------- JSON
+
+
+def trusted_record(
+    residence: str | None,
+    licences: Iterable[tuple[Licence, bool]],
+    authorities: Iterable[tuple[Authority, bool]],
+    unverified_allowed: bool,
+) -> LicensingRecord:
+    """What eligibility decides on: the verified licences and authorities only (each given with
+    whether it is verified), unless an operator allowed the self-declared ones too."""
+    return LicensingRecord(
+        residence=residence,
+        licences=tuple(lic for lic, verified in licences if verified or unverified_allowed),
+        authorities=tuple(a for a, verified in authorities if verified or unverified_allowed),
+    )
 
 
 @contextmanager

@@ -3,19 +3,16 @@ checked, and a bad one is an `InvalidArgument` naming it by its path in the requ
 
 from __future__ import annotations
 
-from datetime import date
-
 from vsm.licensing.v1 import licensing_service_pb2 as pb
+from vsm_platform.licensing_records import (
+    KIND_TO_PROTO,
+    STATUS_TO_PROTO,
+    authority_from_proto,
+    licence_from_proto,
+)
 from vsm_rules.compacts import Compact
 from vsm_rules.eligibility import EligibilityDecision
-from vsm_rules.errors import InvalidArgument
 from vsm_rules.records import (
-    Authority,
-    AuthorityKind,
-    Licence,
-    Status,
-    parse_date,
-    parse_instant,
     within,
 )
 
@@ -27,73 +24,11 @@ from licensing.record import (
     VerificationState,
 )
 
-_STATUS = {
-    pb.STATUS_ACTIVE: Status.ACTIVE,
-    pb.STATUS_INACTIVE: Status.INACTIVE,
-    pb.STATUS_EXPIRED: Status.EXPIRED,
-    pb.STATUS_SUSPENDED: Status.SUSPENDED,
-    pb.STATUS_REVOKED: Status.REVOKED,
-    pb.STATUS_PROBATION: Status.PROBATION,
-}
-_STATUS_TO_PROTO = {status.value: number for number, status in _STATUS.items()}
-_KIND = {
-    pb.AUTHORITY_KIND_E_PASSPORT: AuthorityKind.E_PASSPORT,
-    pb.AUTHORITY_KIND_APIT: AuthorityKind.APIT,
-    pb.AUTHORITY_KIND_COMPACT_PRIVILEGE: AuthorityKind.COMPACT_PRIVILEGE,
-    pb.AUTHORITY_KIND_TELEHEALTH_REGISTRATION: AuthorityKind.TELEHEALTH_REGISTRATION,
-    pb.AUTHORITY_KIND_IMLC_LETTER_OF_QUALIFICATION: AuthorityKind.IMLC_LETTER_OF_QUALIFICATION,
-}
-_KIND_TO_PROTO = {kind.value: number for number, kind in _KIND.items()}
 _VERIFICATION_TO_PROTO = {
     Verification.SELF_DECLARED: pb.VERIFICATION_SELF_DECLARED,
     Verification.OPERATOR: pb.VERIFICATION_OPERATOR,
     Verification.PARTNER: pb.VERIFICATION_PARTNER,
 }
-
-
-def _status(value: pb.Status, field: str) -> str:
-    if value not in _STATUS:
-        raise InvalidArgument(field, "must be set (ACTIVE, INACTIVE, EXPIRED, ...)")
-    return _STATUS[value].value
-
-
-def _optional_date(value: str, field: str) -> date | None:
-    return parse_date(value, field) if value else None
-
-
-def licence_from_proto(message: pb.Licence, field: str = "licence") -> Licence:
-    """The domain licence of a request; `InvalidArgument` names e.g. `licence.expires`."""
-    if not message.expires:
-        raise InvalidArgument(f"{field}.expires", "missing")
-    with within(field):
-        return Licence(
-            jurisdiction=message.jurisdiction,
-            profession=message.profession,
-            status=_status(message.status, "status"),
-            expires=parse_date(message.expires, "expires"),
-            multistate=message.multistate,
-            number=message.number,
-            issued=_optional_date(message.issued, "issued"),
-            expires_at=parse_instant(message.expires_at, "expires_at")
-            if message.expires_at
-            else None,
-            compacts=tuple(message.compacts),
-        )
-
-
-def authority_from_proto(message: pb.Authority, field: str = "authority") -> Authority:
-    if message.kind not in _KIND:
-        raise InvalidArgument(f"{field}.kind", "must be set (E_PASSPORT, APIT, ...)")
-    with within(field):
-        return Authority(
-            kind=_KIND[message.kind].value,
-            status=_status(message.status, "status"),
-            compact=message.compact or None,
-            jurisdiction=message.jurisdiction or None,
-            profession=message.profession or None,
-            issued=_optional_date(message.issued, "issued"),
-            expires=_optional_date(message.expires, "expires"),
-        )
 
 
 def _verification_to_proto(state: VerificationState) -> pb.VerificationState:
@@ -120,7 +55,7 @@ def record_to_proto(record: ClinicianRecord) -> pb.LicensingRecord:
                 jurisdiction=licence.jurisdiction,
                 profession=licence.profession,
                 number=licence.number,
-                status=_STATUS_TO_PROTO[licence.status],
+                status=STATUS_TO_PROTO[licence.status],
                 issued=licence.issued.isoformat() if licence.issued else "",
                 expires=licence.expires.isoformat(),
                 multistate=licence.multistate,
@@ -136,8 +71,8 @@ def record_to_proto(record: ClinicianRecord) -> pb.LicensingRecord:
         message.authorities.append(
             pb.Authority(
                 authority_id=held_authority.id,
-                kind=_KIND_TO_PROTO[authority.kind],
-                status=_STATUS_TO_PROTO[authority.status],
+                kind=KIND_TO_PROTO[authority.kind],
+                status=STATUS_TO_PROTO[authority.status],
                 compact=authority.compact or "",
                 jurisdiction=authority.jurisdiction or "",
                 profession=authority.profession or "",

@@ -11,18 +11,12 @@ import grpc
 from vsm.licensing.v1 import licensing_service_pb2 as pb
 from vsm.licensing.v1 import licensing_service_pb2_grpc as pb_grpc
 from vsm_platform.actor import Actor
+from vsm_platform.licensing_records import authority_from_proto, licence_from_proto
 from vsm_platform.values import interval_from_proto
 from vsm_rules.errors import InvalidArgument
 from vsm_rules.records import parse_date
 
-from licensing.convert import (
-    authority_from_proto,
-    compact_to_proto,
-    decision_to_proto,
-    inline_record,
-    licence_from_proto,
-    record_to_proto,
-)
+from licensing.convert import compact_to_proto, decision_to_proto, inline_record, record_to_proto
 from licensing.service import Check, Licensing
 
 SERVICE_NAME = "vsm.licensing.v1.LicensingService"

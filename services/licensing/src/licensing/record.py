@@ -28,6 +28,7 @@ from vsm_rules.records import (
     licence_from_json,
     licence_to_json,
     parse_instant,
+    trusted_record,
 )
 
 Change = Mapping[str, Any]
@@ -96,15 +97,12 @@ class ClinicianRecord:
     unverified_allowed: bool = False  # an operator let offers rest on self-declared entries
 
     def rules_record(self) -> LicensingRecord:
-        """What eligibility decides on: the verified licences and authorities only, unless an
-        operator allowed the self-declared ones too."""
-        trusted = self.unverified_allowed
-        return LicensingRecord(
-            residence=self.residence,
-            licences=tuple(h.licence for h in self.licences if trusted or h.verification.verified),
-            authorities=tuple(
-                h.authority for h in self.authorities if trusted or h.verification.verified
-            ),
+        """What eligibility decides on (`vsm_rules.records.trusted_record`)."""
+        return trusted_record(
+            self.residence,
+            [(h.licence, h.verification.verified) for h in self.licences],
+            [(h.authority, h.verification.verified) for h in self.authorities],
+            self.unverified_allowed,
         )
 
     def licence(self, licence_id: str) -> HeldLicence:
