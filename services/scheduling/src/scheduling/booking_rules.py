@@ -42,9 +42,11 @@ def booking_verdicts(
     profile: WorkProfile,
     bookings: Iterable[Interval],
     licensing: Verdict,
+    offered_rate_cents_per_hour: int = 0,
 ) -> list[Verdict]:
     """Every hard rule's verdict for booking `profile` on `shift`, given the clinician's other
-    bookings (intervals) and the licensing service's verdict."""
+    bookings (intervals) and the licensing service's verdict. A booking that accepts an offer
+    honours the offer's rate, made within the pay of its day."""
     others = sorted(bookings)
     return [
         open_verdict(shift),
@@ -52,7 +54,12 @@ def booking_verdicts(
         skills_verdict(profile.skills, shift.skills),
         licensing,
         do_not_return_verdict(profile.clinician_id, facility.id, facility.do_not_return),
-        pay_verdict(profile.rate_cents_per_hour, shift.pay_cents_per_hour),
+        pay_verdict(profile.rate_cents_per_hour, shift.pay_cents_per_hour)
+        if not offered_rate_cents_per_hour
+        else Verdict.allow(
+            "pay",
+            f"the offer's rate, {offered_rate_cents_per_hour / 100:.2f}, fixed when it was made",
+        ),
         availability_verdict(profile.availability, profile.zone, shift.start, shift.end),
         time_off_verdict(profile.time_off, profile.zone, shift.start, shift.end),
         rest_verdict(others, shift.start, shift.end, profile.min_rest_minutes, profile.zone),

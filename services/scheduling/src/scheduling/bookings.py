@@ -15,7 +15,7 @@ from vsm.scheduling.v1 import scheduling_service_pb2 as pb
 from vsm_platform.actor import Actor
 from vsm_platform.changes import ChangeLog, PendingEvent
 from vsm_platform.topics import SCHEDULING_EVENTS
-from vsm_rules.errors import FailedPrecondition, PermissionDenied
+from vsm_rules.errors import FailedPrecondition, InvalidArgument, PermissionDenied
 from vsm_rules.verdict import Verdict
 from vsm_rules.wall_clock import resolve_zone, zone_name
 
@@ -94,11 +94,15 @@ class Bookings:
         self.policy = policy or CancellationPolicy()
 
     async def book(
-        self, actor: Actor, shift_id: str, clinician_id: str, agreed_elsewhere: bool = False
-    ) -> pb.Booking:
+        self, actor: Actor, shift_id: str, clinician_id: str, agreed_elsewhere: bool = False,
+        offered_rate: int = 0,
+    ) -> pb.Booking:  # fmt: skip
         """Books the clinician if every hard rule holds now (FAILED_PRECONDITION with each
-        refusing rule's reason otherwise). An operator may record a booking agreed elsewhere
-        (an import): then only the ledger's position and lock apply."""
+        refusing rule's reason otherwise), at the offer's rate when one is accepted, else at
+        the clinician's rate now. An operator may record a booking agreed elsewhere (an
+        import): then only the ledger's position and lock apply."""
+        if offered_rate < 0:
+            raise InvalidArgument("offered_rate_cents_per_hour", "must not be negative")
         shift, _ = await self._catalogue.shift(shift_id)
         facility, _ = await self._catalogue.facility(shift.facility_id)
         profile, _ = await self._profiles.get(clinician_id)
@@ -109,16 +113,17 @@ class Bookings:
             if agreed_elsewhere:
                 return [open_verdict(shift)]
             licensing = await self._licensing.verdict(clinician_id, shift)
-            return booking_verdicts(shift, facility, profile, booked, licensing)
+            return booking_verdicts(shift, facility, profile, booked, licensing, offered_rate)
 
         booked = await self._ledger.book(
             shift_id, clinician_id, (shift.start, shift.end), shift.positions, every_rule
         )
-        booking = booking_to_proto(booked, profile.rate_cents_per_hour)
+        rate = offered_rate or profile.rate_cents_per_hour
+        booking = booking_to_proto(booked, rate)
         event = events_pb2.BookingConfirmed(booking=booking, actor=actor.to_proto())
         await self._changes.append(
             booked_aggregate(booked), 1,
-            change={"kind": "confirmed", "rate_cents_per_hour": profile.rate_cents_per_hour},
+            change={"kind": "confirmed", "rate_cents_per_hour": rate},
             events=[PendingEvent(SCHEDULING_EVENTS, event, key=clinician_id)], actor=actor,
         )  # fmt: skip
         return booking

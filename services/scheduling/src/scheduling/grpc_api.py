@@ -52,7 +52,7 @@ class SchedulingApi(pb_grpc.SchedulingServiceServicer):
             raise InvalidArgument("clinician_id", "must not be empty")
         booking = await self._bookings.book(
             Actor.from_proto(request.actor), request.shift_id, request.clinician_id,
-            request.agreed_elsewhere,
+            request.agreed_elsewhere, request.offered_rate_cents_per_hour,
         )  # fmt: skip
         return pb.BookResponse(booking=booking)
 

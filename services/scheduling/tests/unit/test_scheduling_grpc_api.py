@@ -548,3 +548,22 @@ async def test_time_off_releases_clashing_bookings_only_with_notice(setup: Any) 
     await stub.Release(pb.ReleaseRequest(
         actor=OPERATOR, shift_id=near.shift_id, clinician_id="c1", reason="covered by a colleague"
     ))  # fmt: skip
+
+
+async def test_a_booking_that_accepts_an_offer_honours_the_offers_rate(setup: Any) -> None:
+    stub, _, _ = setup
+    await stub.SaveFacility(pb.SaveFacilityRequest(actor=STAFF, facility=CLINIC))
+    shift = (await stub.PostShift(_post("2027-03-10T08:00", "2027-03-10T16:00"))).shift
+    raised = pb.WorkProfile()
+    raised.CopyFrom(NURSE)
+    raised.rate_cents_per_hour = 9500  # asked after the offer at 85.00, above the pay of 90.00
+    await stub.SaveProfile(pb.SaveProfileRequest(actor=STAFF, profile=raised))
+    with pytest.raises(grpc.aio.AioRpcError) as dear:
+        await stub.Book(pb.BookRequest(actor=STAFF, shift_id=shift.shift_id, clinician_id="c1"))
+    assert "pay: refused" in (dear.value.details() or "")
+    offer = pb.BookRequest(actor=STAFF, shift_id=shift.shift_id, clinician_id="c1",
+                           offered_rate_cents_per_hour=8500)  # fmt: skip
+    accepted = await stub.Book(offer)
+    assert accepted.booking.rate_cents_per_hour == 8500
+    schedule = await stub.GetSchedule(pb.GetScheduleRequest(clinician_id="c1"))
+    assert schedule.entries[0].booking.rate_cents_per_hour == 8500
