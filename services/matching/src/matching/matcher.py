@@ -1,0 +1,225 @@
+"""The live market: on every change to a profession's market the engine re-matches it (what is
+booked stays booked, live offers are the hint), and offers follow the engine's answer: the
+clinicians it picked first, then the next best, at most two live offers per open position.
+Accepting re-checks everything by booking through the scheduling ledger at the offer's rate;
+a decline or an expiry makes room for the next offer.
+
+The engine runs in a worker thread, so answering clinicians never waits for a solve.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Protocol
+
+from vsm_platform.actor import Actor
+from vsm_platform.clock import Clock
+from vsm_rules.errors import FailedPrecondition, NotFound, PermissionDenied
+
+from matching.engine.bulk import bulk_candidates
+from matching.engine.problem import Pair, Problem
+from matching.engine.solve import solve
+from matching.offer_store import Kept, OfferStore, offer_id
+from matching.offers import OFFER_MINUTES, Candidate, Outcome, make_offer, next_offers
+from matching.read_model import MarketView, ShiftView
+
+logger = logging.getLogger(__name__)
+MATCHER = Actor.service("matching")
+CHOSEN = 1e15  # added to the worth of the pairs the engine's answer holds: they go first
+
+
+class Booker(Protocol):
+    async def book(self, actor: Actor, shift_id: str, clinician_id: str, rate: int) -> None:
+        """Books at the offer's rate; FailedPrecondition with the reasons when refused."""
+
+
+class Matcher:
+    def __init__(
+        self, view: MarketView, store: OfferStore, booker: Booker, clock: Clock,
+        time_limit: float = 0.5, offer_minutes: float = OFFER_MINUTES,
+    ) -> None:  # fmt: skip
+        self.view = view
+        self._store = store
+        self._booker = booker
+        self._clock = clock
+        self._time_limit = time_limit
+        self._offer_minutes = offer_minutes
+        self._offers: dict[str, dict[str, Kept]] = {}  # by shift, then offer id
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    # ------------------------------------------------------------ offers known
+
+    async def offers_of(self, shift_id: str) -> dict[str, Kept]:
+        """The shift's offers, read once from the store, then kept current in memory."""
+        if shift_id not in self._offers:
+            self._offers[shift_id] = {k.offer.id: k for k in await self._store.of_shift(shift_id)}
+        return self._offers[shift_id]
+
+    def note(self, kept: Kept) -> None:
+        """An offer made or settled (here, or by another instance: from the events)."""
+        known = self._offers.get(kept.offer.shift_id)
+        if known is not None:
+            before = known.get(kept.offer.id)
+            if before is None or before.outcome is None:
+                known[kept.offer.id] = kept
+
+    # ------------------------------------------------------------ re-matching
+
+    async def rematch(self, profession: str) -> list[Kept]:
+        """Re-matches one profession's market and makes the offers its answer calls for;
+        returns the offers made. One re-match per profession at a time."""
+        lock = self._locks.setdefault(profession, asyncio.Lock())
+        async with lock:
+            return await self._rematch(profession)
+
+    async def _rematch(self, profession: str) -> list[Kept]:
+        now = self._clock.now()
+        shifts = [s for s in self.view.shifts.values() if s.profession == profession]
+        live: dict[str, list[Kept]] = {}
+        excluded: list[Pair] = []
+        hint: list[Pair] = []
+        for shift in shifts:
+            offers = (await self.offers_of(shift.id)).values()
+            live[shift.id] = await self._still_live(shift, offers, now)
+            excluded += [(shift.id, k.offer.clinician_id) for k in offers
+                         if _version(k) == shift.version and k.outcome is not None]  # fmt: skip
+            hint += [(shift.id, k.offer.clinician_id) for k in live[shift.id]]
+        problem = self.view.problem(profession, now, excluded, hint)
+        if not problem.shifts:
+            return []
+        answer, gains = await asyncio.to_thread(self._solve, problem)
+        chosen = set(answer)
+        made: list[Kept] = []
+        for shift_id, open_shift in problem.shifts.items():
+            view = self.view.shifts[shift_id]
+            facility = self.view.facilities[view.facility_id]
+            fits = {c: g for (s, c), g in gains.items() if s == shift_id}
+            for kept in live[shift_id]:  # an offer to someone who no longer fits goes
+                if kept.offer.clinician_id not in fits:
+                    await self._settle(kept, Outcome.WITHDRAWN, "the clinician no longer fits")
+            still = [k for k in live[shift_id] if k.offer.clinician_id in fits]
+            candidates = [
+                Candidate(c, g + (CHOSEN if (shift_id, c) in chosen else 0),
+                          favourite=c in facility.favourites)
+                for c, g in fits.items()
+            ]  # fmt: skip
+            offered = {k.offer.clinician_id for k in (await self.offers_of(shift_id)).values()
+                       if _version(k) == view.version}  # fmt: skip
+            wanted = next_offers(open_shift.positions, len(still), offered, candidates)
+            for clinician_id in wanted:
+                new = await self._offer(view, clinician_id, now)
+                if new is not None:
+                    made.append(new)
+        return made
+
+    def _solve(self, problem: Problem) -> tuple[tuple[Pair, ...], dict[Pair, int]]:
+        table = bulk_candidates(problem)
+        answer = solve(problem, time_limit=self._time_limit, workers=2)
+        return answer.assignments, table.gains()
+
+    async def _still_live(self, shift: ShiftView, offers: Iterable[Kept], now: datetime
+                          ) -> list[Kept]:  # fmt: skip
+        """The shift's open offers that still stand; the others are settled now: expired when
+        unanswered in time, withdrawn when the shift changed, filled, started or was
+        cancelled."""
+        open_positions = self.view.open_positions(shift.id)
+        standing = []
+        for kept in offers:
+            if kept.outcome is not None:
+                continue
+            if now >= kept.offer.expires_at:
+                await self._settle(kept, Outcome.EXPIRED, "not answered in time")
+            elif shift.cancelled or _version(kept) != shift.version or shift.start <= now:
+                await self._settle(kept, Outcome.WITHDRAWN, "the shift changed or was cancelled")
+            elif open_positions == 0:
+                await self._settle(kept, Outcome.WITHDRAWN, "the shift was filled")
+            else:
+                standing.append(kept)
+        return standing
+
+    async def _offer(self, shift: ShiftView, clinician_id: str, now: datetime) -> Kept | None:
+        profile = self.view.profiles[clinician_id]
+        offer = make_offer(
+            offer_id(shift.id, shift.version, clinician_id), shift.id, shift.start, clinician_id,
+            profile.rate_cents_per_hour, now, profile.zone, profile.quiet_hours,
+            self._offer_minutes,
+        )  # fmt: skip
+        if offer is None:
+            return None  # it could only arrive once the shift has started
+        if not await self._store.record(offer, shift.start, MATCHER):
+            return None  # made already (a replay, a retry)
+        kept = Kept(offer, None, shift.start)
+        (await self.offers_of(shift.id))[offer.id] = kept
+        return kept
+
+    async def _settle(self, kept: Kept, outcome: Outcome, reason: str,
+                      actor: Actor = MATCHER) -> Kept | None:  # fmt: skip
+        settled = await self._store.settle(kept, outcome, actor, reason)
+        if settled is None:  # settled elsewhere first: read what stands
+            settled = await self._store.get(kept.offer.id)
+        if settled is not None:
+            (await self.offers_of(kept.offer.shift_id))[kept.offer.id] = settled
+        return settled
+
+    # ------------------------------------------------------------ clinicians' answers
+
+    async def _open_offer(self, actor: Actor, offer_id_: str) -> Kept:
+        kept = await self._store.get(offer_id_)
+        if kept is None:
+            raise NotFound(f"no offer {offer_id_!r}")
+        if actor.id != kept.offer.clinician_id and not actor.is_operator:
+            raise PermissionDenied("only the clinician it was made to answers an offer")
+        if kept.outcome is not None:
+            raise FailedPrecondition(f"offer {offer_id_} was {kept.outcome.value} already")
+        if self._clock.now() >= kept.offer.expires_at:
+            await self._settle(kept, Outcome.EXPIRED, "not answered in time")
+            raise FailedPrecondition(f"offer {offer_id_} expired at {kept.offer.expires_at}")
+        return kept
+
+    async def accept(self, actor: Actor, offer_id_: str) -> Kept:
+        """Books the clinician at the offer's rate (every rule re-checked by the ledger); the
+        loser of a race for the last position is told why, and the offer withdrawn."""
+        kept = await self._open_offer(actor, offer_id_)
+        offer = kept.offer
+        try:
+            await self._booker.book(actor, offer.shift_id, offer.clinician_id,
+                                    offer.rate_cents_per_hour)  # fmt: skip
+        except FailedPrecondition as refused:
+            await self._settle(kept, Outcome.WITHDRAWN, str(refused))
+            raise
+        settled = await self._settle(kept, Outcome.ACCEPTED, "", actor)
+        return settled or kept
+
+    async def decline(self, actor: Actor, offer_id_: str, reason: str) -> Kept:
+        kept = await self._open_offer(actor, offer_id_)
+        settled = await self._settle(kept, Outcome.DECLINED, reason.strip(), actor)
+        if settled is None or settled.outcome != Outcome.DECLINED:
+            state = settled.outcome.value if settled and settled.outcome else "settled"
+            raise FailedPrecondition(f"offer {offer_id_} was {state} already")
+        return settled
+
+    async def due_expiries(self) -> set[str]:
+        """Settles every known open offer past its expiry; the professions to re-match."""
+        now = self._clock.now()
+        touched = set()
+        for shift_id, offers in list(self._offers.items()):
+            for kept in list(offers.values()):
+                if kept.outcome is None and now >= kept.offer.expires_at:
+                    await self._settle(kept, Outcome.EXPIRED, "not answered in time")
+                    shift = self.view.shifts.get(shift_id)
+                    if shift is not None:
+                        touched.add(shift.profession)
+        return touched
+
+
+def _version(kept: Kept) -> int:
+    """The shift version an offer was made for (its id, `<shift>.<version>.<clinician>`, says
+    it)."""
+    rest = kept.offer.id[len(kept.offer.shift_id) + 1 :]
+    return int(rest.split(".", 1)[0])
+
+
+__all__ = ["Booker", "Matcher"]
