@@ -16,7 +16,6 @@ from vsm.licensing.v1 import licensing_service_pb2_grpc as lgrpc
 from vsm.scheduling.v1 import scheduling_service_pb2 as spb
 from vsm.scheduling.v1 import scheduling_service_pb2_grpc as sgrpc
 from vsm_infra.testing import ServiceProcesses
-from vsm_infra.topics import ensure_topics
 from vsm_platform.grpc_server import channel
 
 pytestmark = pytest.mark.integration
@@ -32,7 +31,7 @@ async def stubs(
     services: ServiceProcesses, kafka_bootstrap: str
 ) -> AsyncIterator[tuple[Any, Any, Any]]:
     """The licensing service and two scheduling processes sharing one database."""
-    await ensure_topics(kafka_bootstrap)
+    await services.ensure_topics()
     services.start("licensing", "licensing.main")
     services.start("scheduling", "scheduling.main")
     services.start("scheduling-2", "scheduling.main")

@@ -19,7 +19,6 @@ from vsm.scheduling.v1 import scheduling_service_pb2 as spb
 from vsm.scheduling.v1 import scheduling_service_pb2_grpc as sgrpc
 from vsm_cli.seed import SEEDER, seed
 from vsm_infra.testing import ServiceProcesses
-from vsm_infra.topics import ensure_topics
 from vsm_platform.grpc_server import channel
 
 pytestmark = pytest.mark.integration
@@ -74,7 +73,7 @@ async def _orphans(ledger: Any) -> list[str]:
 async def test_a_process_killed_mid_booking_holds_no_position_after_the_sweep(
     services: ServiceProcesses, kafka_bootstrap: str, mongodb_uri: str
 ) -> None:
-    await ensure_topics(kafka_bootstrap)
+    await services.ensure_topics()
     licensing_addr = services.start("licensing", "licensing.main")
     victim_addr = services.start("victim", "scheduling.main", SCHEDULING_LOCK_SECONDS="2")
     await services.serving("licensing", "victim")

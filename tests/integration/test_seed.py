@@ -16,7 +16,6 @@ from vsm.scheduling.v1 import scheduling_service_pb2 as spb
 from vsm.scheduling.v1 import scheduling_service_pb2_grpc as sgrpc
 from vsm_cli.seed import SEEDER, seed
 from vsm_infra.testing import ServiceProcesses, load_yardstick
-from vsm_infra.topics import ensure_topics
 from vsm_platform.grpc_server import channel
 
 pytestmark = pytest.mark.integration
@@ -25,7 +24,7 @@ pytestmark = pytest.mark.integration
 async def test_a_seeded_instance_means_what_the_instance_means(
     services: ServiceProcesses, kafka_bootstrap: str
 ) -> None:
-    await ensure_topics(kafka_bootstrap)
+    await services.ensure_topics()
     yardstick = load_yardstick()
     document = yardstick.generate(11, 90, 45, "2027-03-08T00:00:00Z", 7)
     licensing_addr = services.start("licensing", "licensing.main")

@@ -31,6 +31,7 @@ def services(environ: dict[str, str]) -> tuple[Service, ...]:
     return (
         Service("licensing", "licensing.main", environ.get("LICENSING_ADDR", "127.0.0.1:50051")),
         Service("scheduling", "scheduling.main", environ.get("SCHEDULING_ADDR", "127.0.0.1:50052")),
+        Service("matching", "matching.main", environ.get("MATCHING_ADDR", "127.0.0.1:50053")),
     )
 
 

@@ -5,7 +5,8 @@ by KAFKA_BOOTSTRAP / MONGODB_URI); a test fails, never passes, when they do not 
 `own_kafka` and `own_mongo` start a private instance on free ports with its own data folder, for
 tests that stop or kill a server; they are skipped when outside servers are configured.
 `services` starts service processes (`python -m licensing.main`, ...) on those servers, sharing
-one set of fresh databases, and stops them after the test.
+one set of fresh databases and topics of their own (`VSM_TOPIC_PREFIX`), and stops them after
+the test.
 """
 
 from __future__ import annotations
@@ -25,12 +26,14 @@ from types import ModuleType
 import pytest
 import pytest_asyncio
 from vsm_platform.grpc_server import wait_serving
+from vsm_platform.topics import PREFIX_VARIABLE
 
 from vsm_infra.kafka_node import KafkaNode
 from vsm_infra.mongo_node import MongoNode
 from vsm_infra.paths import REPO_ROOT
 from vsm_infra.readiness import kafka_answers, mongo_answers, wait_until
 from vsm_infra.stack import StackConfig
+from vsm_infra.topics import ensure_topics
 
 DEFAULTS = StackConfig()
 # The benchmark's yardstick (validator, LP bound, generator), in shared/ beside the repository.
@@ -154,6 +157,7 @@ class ServiceProcesses:
 
     env: dict[str, str]
     logs: Path
+    bootstrap: str = ""
     address: dict[str, str] = field(default_factory=dict)
     running: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
@@ -175,6 +179,15 @@ class ServiceProcesses:
         for name, up in zip(names, served, strict=True):
             if not up:
                 pytest.fail(f"{name} does not serve at {self.address[name]}; see {self.logs}")
+
+    @property
+    def topic_prefix(self) -> str:
+        """The prefix of this run's topics: its processes read and write no one else's."""
+        return self.env[PREFIX_VARIABLE]
+
+    async def ensure_topics(self) -> None:
+        """Creates this run's topics (call before starting the processes)."""
+        await ensure_topics(self.bootstrap, prefix=self.topic_prefix)
 
     def kill(self, name: str) -> None:
         """Kills the process at once (SIGKILL): whatever it was doing stops mid-way."""
@@ -203,8 +216,9 @@ def services(mongodb_uri: str, kafka_bootstrap: str, tmp_path: Path) -> Iterator
         "LICENSING_DATABASE": f"test_lic_{run}",
         "SCHEDULING_DATABASE": f"test_sch_{run}",
         "MATCHING_DATABASE": f"test_mat_{run}",
+        PREFIX_VARIABLE: f"test-{run}.",
     }
-    processes = ServiceProcesses(env, tmp_path)
+    processes = ServiceProcesses(env, tmp_path, kafka_bootstrap)
     try:
         yield processes
     finally:

@@ -9,10 +9,12 @@ from vsm_platform.topics import Topic, all_topics
 
 
 async def ensure_topics(
-    bootstrap: str, topics: Iterable[Topic] | None = None, replication_factor: int = 1
-) -> list[str]:
-    """Creates each missing topic with its partitions and retention; returns the names created."""
-    wanted = list(all_topics() if topics is None else topics)
+    bootstrap: str, topics: Iterable[Topic] | None = None, replication_factor: int = 1,
+    prefix: str | None = None,
+) -> list[str]:  # fmt: skip
+    """Creates each missing topic with its partitions and retention (every declared topic, under
+    `prefix` when given); returns the names created."""
+    wanted = list(all_topics(prefix) if topics is None else topics)
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=15000)
     await admin.start()
     try:

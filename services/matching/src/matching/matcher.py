@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Protocol
 
-from vsm_platform.actor import Actor
+from vsm_platform.actor import Actor, ActorKind
 from vsm_platform.clock import Clock
 from vsm_rules.errors import FailedPrecondition, NotFound, PermissionDenied
 
@@ -170,8 +170,11 @@ class Matcher:
         kept = await self._store.get(offer_id_)
         if kept is None:
             raise NotFound(f"no offer {offer_id_!r}")
-        if actor.id != kept.offer.clinician_id and not actor.is_operator:
-            raise PermissionDenied("only the clinician it was made to answers an offer")
+        acts_for = actor.kind == ActorKind.PARTNER or actor.is_operator
+        if actor.id != kept.offer.clinician_id and not acts_for:
+            raise PermissionDenied(
+                "only the clinician it was made to (or a partner acting for them) answers an offer"
+            )
         if kept.outcome is not None:
             raise FailedPrecondition(f"offer {offer_id_} was {kept.outcome.value} already")
         if self._clock.now() >= kept.offer.expires_at:

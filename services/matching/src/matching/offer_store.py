@@ -72,6 +72,21 @@ class Kept:
         return offer_to_proto(self.offer, self.outcome, self.shift_start)
 
 
+_OUTCOME = {number: outcome for outcome, number in STATE.items()}
+
+
+def _instant(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def kept_from_proto(message: pb.Offer) -> Kept:
+    """An offer as an event told it (another instance made or settled it)."""
+    offer = Offer(message.offer_id, message.shift_id, message.clinician_id,
+                  message.rate_cents_per_hour, _instant(message.made_at),
+                  _instant(message.deliver_at), _instant(message.expires_at))  # fmt: skip
+    return Kept(offer, _OUTCOME.get(message.state), _instant(message.shift_start))
+
+
 class OfferStore:
     def __init__(self, changes: ChangeLog, rows: Collection) -> None:
         self._changes = changes
@@ -142,4 +157,4 @@ class OfferStore:
         return sorted(found, key=lambda k: (k.offer.made_at, k.offer.id))
 
 
-__all__ = ["Kept", "OfferStore", "offer_id", "offer_to_proto"]
+__all__ = ["Kept", "OfferStore", "kept_from_proto", "offer_id", "offer_to_proto"]

@@ -1,0 +1,73 @@
+"""When to re-match: every event that changes a profession's market marks it; a short window
+lets a burst of changes (a facility posting a week of shifts) be matched once; expiries are
+swept every few seconds; and every few minutes each owned profession is re-optimised in full,
+which keeps the offers already sent (they are the engine's hint and stay unless they no longer
+fit). Only professions this instance owns are matched (ownership.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable
+
+from matching.matcher import Matcher
+from matching.ownership import PROFESSIONS
+
+logger = logging.getLogger(__name__)
+
+
+class MarketLoop:
+    def __init__(
+        self, matcher: Matcher, owns: Callable[[str], bool], window: float = 0.05,
+        expiry_every: float = 2.0, full_every: float = 300.0,
+    ) -> None:  # fmt: skip
+        self._matcher = matcher
+        self._owns = owns
+        self._window = window
+        self._expiry_every = expiry_every
+        self._full_every = full_every
+        self._dirty: set[str] = set()
+        self._wake = asyncio.Event()
+        self.ready = asyncio.Event()  # set once the read model has caught up
+        self.rematches = 0
+
+    def touched(self, professions: Iterable[str]) -> None:
+        """Marks professions whose market changed; the loop re-matches those it owns."""
+        self._dirty |= set(professions)
+        if self._dirty:
+            self._wake.set()
+
+    async def run(self) -> None:
+        await self.ready.wait()
+        while True:
+            await self._wake.wait()
+            await asyncio.sleep(self._window)  # let the rest of a burst arrive
+            self._wake.clear()
+            due, self._dirty = self._dirty, set()
+            for profession in sorted(due):
+                if not self._owns(profession):
+                    continue
+                try:
+                    await self._matcher.rematch(profession)
+                    self.rematches += 1
+                except Exception:
+                    logger.exception("re-matching %s failed; it will be tried again", profession)
+                    self.touched([profession])
+
+    async def sweep_expiries(self) -> None:
+        await self.ready.wait()
+        while True:
+            await asyncio.sleep(self._expiry_every)
+            try:
+                self.touched(await self._matcher.due_expiries())
+            except Exception:
+                logger.exception("sweeping expired offers failed")
+
+    async def reoptimise(self) -> None:
+        await self.ready.wait()
+        while True:
+            await asyncio.sleep(self._full_every)
+            self.touched(PROFESSIONS)
+
+
+__all__ = ["MarketLoop"]

@@ -1,0 +1,148 @@
+"""The live market end to end, each service its own process on the real servers: a shift is
+posted, offers go only to eligible clinicians (two per open position, the cheapest first), a
+decline brings the next offer, an accept books through the scheduling ledger at the offer's
+rate, and the fill withdraws the offers left."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+import grpc
+import pytest
+from vsm.common.v1 import common_pb2
+from vsm.matching.v1 import matching_service_pb2 as mpb
+from vsm.matching.v1 import matching_service_pb2_grpc as mgrpc
+from vsm.scheduling.v1 import scheduling_service_pb2 as spb
+from vsm.scheduling.v1 import scheduling_service_pb2_grpc as sgrpc
+from vsm_cli.seed import seed
+from vsm_infra.testing import ServiceProcesses
+from vsm_platform.grpc_server import channel
+
+pytestmark = pytest.mark.integration
+T = TypeVar("T")
+EVERY_DAY = [{"day": d, "start": "00:00", "end": "00:00"}
+             for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")]  # fmt: skip
+
+
+def _nurse(name: str, clinician: str, rate: int, home: str = "US-KS") -> dict[str, Any]:
+    """A nurse of this run only: her id and a skill carry the run's name, so the clinicians that
+    other tests left on the shared topics neither collide with her nor fit this run's shift."""
+    return {
+        "id": f"{name}-{clinician}", "profession": "RN", "tz": "America/New_York", "home": home,
+        "skills": [name], "rate_cents_per_hour": rate, "availability": EVERY_DAY,
+        "licences": [{"jurisdiction": home, "status": "active",
+                      "expires": "2030-01-01T00:00:00Z", "compacts": []}],
+        "max_minutes_per_week": 2400, "min_rest_minutes": 480, "booked": [],
+    }  # fmt: skip
+
+
+def _market(name: str) -> dict[str, Any]:
+    return {
+        "format": "vsm-match/1", "name": name,
+        "horizon": {"start": "2026-01-01T00:00:00Z", "end": "2030-01-01T00:00:00Z"},
+        "compacts": [], "professions": {"RN": {"licensed": True}},
+        "facilities": [{"id": f"f-{name}", "tz": "America/Chicago",
+                        "do_not_return": [f"{name}-c-barred"]}],
+        "clinicians": [_nurse(name, "c1", 6000), _nurse(name, "c2", 6500),
+                       _nurse(name, "c3", 7000), _nurse(name, "c-barred", 5000),
+                       _nurse(name, "c-elsewhere", 5000, home="US-CA")],
+        "shifts": [],
+    }  # fmt: skip
+
+
+async def _until(what: str, probe: Callable[[], Awaitable[T | None]], seconds: float = 45) -> T:
+    deadline = asyncio.get_running_loop().time() + seconds
+    while asyncio.get_running_loop().time() < deadline:
+        found = await probe()
+        if found:
+            return found
+        await asyncio.sleep(0.2)
+    pytest.fail(f"waited {seconds} s for {what}")
+
+
+async def test_post_offer_decline_accept_and_fill(
+    services: ServiceProcesses, kafka_bootstrap: str
+) -> None:
+    await services.ensure_topics()
+    name = f"m{uuid.uuid4().hex[:6]}"
+    licensing_addr = services.start("licensing", "licensing.main")
+    scheduling_addr = services.start("scheduling", "scheduling.main")
+    matching_addr = services.start(
+        "matching", "matching.main", MATCHING_GROUP=f"test-{name}", MATCHING_SOLVE_SECONDS="0.3",
+    )  # fmt: skip
+    await services.serving("licensing", "scheduling", "matching")
+    await seed(_market(name), licensing_addr, scheduling_addr)
+    staff = common_pb2.Actor(kind=common_pb2.ACTOR_KIND_USER, id="u-staff",
+                             role="facility_staff", organization_id=f"org-{name}")  # fmt: skip
+
+    scheduling_channel, matching_channel = channel(scheduling_addr), channel(matching_addr)
+    try:
+        scheduling = sgrpc.SchedulingServiceStub(scheduling_channel)
+        matching = mgrpc.MatchingServiceStub(matching_channel)
+        start = (datetime.now(UTC) + timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
+        shift = spb.Shift(facility_id=f"f-{name}", profession="RN", positions=1, skills=[name],
+                          patient_jurisdictions=["US-KS"], pay_cents_per_hour=9000)  # fmt: skip
+        chicago = start.astimezone(ZoneInfo("America/Chicago"))
+        shift.local_start.local = chicago.strftime("%Y-%m-%dT%H:%M")
+        shift.local_end.local = (chicago + timedelta(hours=4)).strftime("%Y-%m-%dT%H:%M")
+        posted = (await scheduling.PostShift(spb.PostShiftRequest(
+            actor=staff, shift=shift, start_reading=spb.WALL_TIME_READING_EARLIER,
+            end_reading=spb.WALL_TIME_READING_EARLIER,
+        ))).shift  # fmt: skip
+
+        async def offers() -> list[Any]:
+            listed = await matching.ListOffers(mpb.ListOffersRequest(shift_id=posted.shift_id))
+            return sorted(listed.offers, key=lambda o: o.clinician_id)
+
+        def ids(found: list[Any]) -> list[str]:
+            return [o.clinician_id.removeprefix(f"{name}-") for o in found]
+
+        async def open_offers(count: int) -> list[Any] | None:
+            found = [o for o in await offers() if o.state == mpb.OFFER_STATE_OPEN]
+            return found if len(found) == count else None
+
+        first = await _until("two offers", lambda: open_offers(2))
+        assert ids(first) == ["c1", "c2"]  # the cheapest eligible two
+        assert first[0].rate_cents_per_hour == 6000
+
+        def clinician(who: str) -> common_pb2.Actor:
+            return common_pb2.Actor(kind=common_pb2.ACTOR_KIND_USER, id=f"{name}-{who}",
+                                    role="clinician")  # fmt: skip
+
+        with pytest.raises(grpc.aio.AioRpcError) as wrong:
+            await matching.DeclineOffer(mpb.DeclineOfferRequest(
+                actor=clinician("c2"), offer_id=first[0].offer_id))  # fmt: skip
+        assert wrong.value.code() == grpc.StatusCode.PERMISSION_DENIED
+        await matching.DeclineOffer(mpb.DeclineOfferRequest(
+            actor=clinician("c1"), offer_id=first[0].offer_id, reason="busy"))  # fmt: skip
+        second = await _until("the next offer", lambda: open_offers(2))
+        assert ids(second) == ["c2", "c3"]  # never the barred or the unlicensed
+
+        accepted = await matching.AcceptOffer(mpb.AcceptOfferRequest(
+            actor=clinician("c3"), offer_id=second[1].offer_id))  # fmt: skip
+        assert accepted.offer.state == mpb.OFFER_STATE_ACCEPTED
+        roster = await scheduling.GetRoster(spb.GetRosterRequest(facility_id=f"f-{name}"))
+        (entry,) = roster.entries
+        assert [(b.clinician_id, b.rate_cents_per_hour) for b in entry.bookings] == [
+            (f"{name}-c3", 7000)
+        ]
+
+        async def settled() -> list[Any] | None:
+            states = {o.clinician_id: o.state for o in await offers()}
+            withdrawn = states.get(f"{name}-c2") == mpb.OFFER_STATE_WITHDRAWN
+            return list(states.items()) if withdrawn else None
+
+        await _until("the offer left withdrawn", settled)
+        status = (await matching.GetShiftStatus(
+            mpb.GetShiftStatusRequest(shift_id=posted.shift_id))).status  # fmt: skip
+        assert (status.booked, list(status.booked_clinicians), status.offers_out) == (
+            1, [f"{name}-c3"], 0
+        )  # fmt: skip
+    finally:
+        await scheduling_channel.close()
+        await matching_channel.close()
