@@ -1,7 +1,8 @@
 """The live market end to end, each service its own process on the real servers: a shift is
 posted, offers go only to eligible clinicians (two per open position, the cheapest first), a
 decline brings the next offer, an accept books through the scheduling ledger at the offer's
-rate, and the fill withdraws the offers left."""
+rate, the fill withdraws the offers left, and a licence revoked after booking releases the
+booking, which is offered again."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from zoneinfo import ZoneInfo
 import grpc
 import pytest
 from vsm.common.v1 import common_pb2
+from vsm.licensing.v1 import licensing_service_pb2 as lpb
+from vsm.licensing.v1 import licensing_service_pb2_grpc as lgrpc
 from vsm.matching.v1 import matching_service_pb2 as mpb
 from vsm.matching.v1 import matching_service_pb2_grpc as mgrpc
 from vsm.scheduling.v1 import scheduling_service_pb2 as spb
@@ -24,6 +27,7 @@ from vsm_infra.testing import ServiceProcesses
 from vsm_platform.grpc_server import channel
 
 pytestmark = pytest.mark.integration
+OPERATOR = common_pb2.Actor(kind=common_pb2.ACTOR_KIND_USER, id="u-op", role="operator")
 T = TypeVar("T")
 EVERY_DAY = [{"day": d, "start": "00:00", "end": "00:00"}
              for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")]  # fmt: skip
@@ -81,6 +85,7 @@ async def test_post_offer_decline_accept_and_fill(
                              role="facility_staff", organization_id=f"org-{name}")  # fmt: skip
 
     scheduling_channel, matching_channel = channel(scheduling_addr), channel(matching_addr)
+    licensing_channel = channel(licensing_addr)
     try:
         scheduling = sgrpc.SchedulingServiceStub(scheduling_channel)
         matching = mgrpc.MatchingServiceStub(matching_channel)
@@ -143,6 +148,23 @@ async def test_post_offer_decline_accept_and_fill(
         assert (status.booked, list(status.booked_clinicians), status.offers_out) == (
             1, [f"{name}-c3"], 0
         )  # fmt: skip
+
+        # the board revokes c3's licence: the booking is released, saying why, and re-offered
+        licensing = lgrpc.LicensingServiceStub(licensing_channel)
+        record = (await licensing.GetLicensingRecord(lpb.GetLicensingRecordRequest(
+            clinician_id=f"{name}-c3"))).record  # fmt: skip
+        revoke = lpb.EntryRequest(actor=OPERATOR, clinician_id=f"{name}-c3",
+                                  entry_id=record.licences[0].licence_id)  # fmt: skip
+        await licensing.RevokeLicence(revoke)
+
+        async def released() -> Any:
+            roster = await scheduling.GetRoster(spb.GetRosterRequest(facility_id=f"f-{name}"))
+            return roster if not roster.entries[0].bookings else None
+
+        await _until("the booking released", released)
+        again = await _until("the shift offered again", lambda: open_offers(1))
+        assert ids(again) == ["c2"]  # c1 declined; c3 is no longer licensed
     finally:
         await scheduling_channel.close()
         await matching_channel.close()
+        await licensing_channel.close()

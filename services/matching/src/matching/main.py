@@ -10,6 +10,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
+from vsm.licensing.v1 import events_pb2 as licensing_events
 from vsm.matching.v1 import events_pb2 as matching_events
 from vsm_platform.clock import Clock, SystemClock
 from vsm_platform.consumers import Projection
@@ -50,6 +51,12 @@ def on_event(
                 loop.touched([shift.profession])  # room for the next offer
             return
         loop.touched(view.apply(message))
+        if isinstance(message, licensing_events.LicensingRecordChanged):
+            loop.licences_changed([message.record.clinician_id])
+        elif isinstance(message, licensing_events.EntryLapse):
+            loop.licences_changed([message.clinician_id])
+        elif isinstance(message, licensing_events.CompactTableChanged):
+            loop.licences_changed({c for _, c in view.bookings})
 
     return handle
 
@@ -76,7 +83,7 @@ async def run(settings: Settings, clock: Clock | None = None) -> None:
 
         tasks = [asyncio.create_task(job) for job in (
             projection.run(), when_caught_up(), ownership.run(), loop.run(),
-            loop.sweep_expiries(), loop.reoptimise(),
+            loop.sweep_expiries(), loop.reoptimise(), loop.check_licences(),
         )]  # fmt: skip
         try:
             await serve(settings.listen_addr, [register(matcher, store)], [SERVICE_NAME])

@@ -2,7 +2,8 @@
 lets a burst of changes (a facility posting a week of shifts) be matched once; expiries are
 swept every few seconds; and every few minutes each owned profession is re-optimised in full,
 which keeps the offers already sent (they are the engine's hint and stay unless they no longer
-fit). Only professions this instance owns are matched (ownership.py)."""
+fit). A licensing change has the clinician's bookings checked, and those no longer allowed
+released. Only professions this instance owns are handled (ownership.py)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,8 @@ class MarketLoop:
         self._full_every = full_every
         self._dirty: set[str] = set()
         self._wake = asyncio.Event()
+        self._licences: set[str] = set()  # clinicians whose bookings need a licence check
+        self._licence_wake = asyncio.Event()
         self.ready = asyncio.Event()  # set once the read model has caught up
         self.rematches = 0
 
@@ -36,6 +39,32 @@ class MarketLoop:
         self._dirty |= set(professions)
         if self._dirty:
             self._wake.set()
+
+    def licences_changed(self, clinician_ids: Iterable[str]) -> None:
+        """Marks clinicians whose licensing (or a compact table) changed: their bookings are
+        checked once the read model is current, and released where no longer allowed."""
+        self._licences |= set(clinician_ids)
+        if self._licences:
+            self._licence_wake.set()
+
+    async def check_licences(self) -> None:
+        await self.ready.wait()
+        self.licences_changed({c for _, c in self._matcher.view.bookings})  # missed while down
+        while True:
+            await self._licence_wake.wait()
+            self._licence_wake.clear()
+            due, self._licences = self._licences, set()
+            for clinician_id in sorted(due):
+                profile = self._matcher.view.profiles.get(clinician_id)
+                if profile is None or not self._owns(profile.profession):
+                    continue
+                try:
+                    if await self._matcher.release_unlicensed(clinician_id):
+                        self.touched([profile.profession])
+                except Exception:
+                    logger.exception("checking %s's bookings against licences failed", clinician_id)
+                    self.licences_changed([clinician_id])
+                    await asyncio.sleep(1.0)
 
     async def run(self) -> None:
         await self.ready.wait()

@@ -29,11 +29,15 @@ from matching.read_model import MarketView, ShiftView
 logger = logging.getLogger(__name__)
 MATCHER = Actor.service("matching")
 CHOSEN = 1e15  # added to the worth of the pairs the engine's answer holds: they go first
+ANSWERED = (Outcome.DECLINED, Outcome.EXPIRED)  # the clinician's answer: not asked again
 
 
 class Booker(Protocol):
     async def book(self, actor: Actor, shift_id: str, clinician_id: str, rate: int) -> None:
         """Books at the offer's rate; FailedPrecondition with the reasons when refused."""
+
+    async def release(self, actor: Actor, shift_id: str, clinician_id: str, reason: str) -> bool:
+        """Takes the clinician off the shift; False when not booked on it (any more)."""
 
 
 class Matcher:
@@ -85,7 +89,7 @@ class Matcher:
             offers = (await self.offers_of(shift.id)).values()
             live[shift.id] = await self._still_live(shift, offers, now)
             excluded += [(shift.id, k.offer.clinician_id) for k in offers
-                         if _version(k) == shift.version and k.outcome is not None]  # fmt: skip
+                         if _version(k) == shift.version and k.outcome in ANSWERED]  # fmt: skip
             hint += [(shift.id, k.offer.clinician_id) for k in live[shift.id]]
         problem = self.view.problem(profession, now, excluded, hint)
         if not problem.shifts:
@@ -106,11 +110,13 @@ class Matcher:
                           favourite=c in facility.favourites)
                 for c, g in fits.items()
             ]  # fmt: skip
-            offered = {k.offer.clinician_id for k in (await self.offers_of(shift_id)).values()
-                       if _version(k) == view.version}  # fmt: skip
-            wanted = next_offers(open_shift.positions, len(still), offered, candidates)
+            this_version = [k for k in (await self.offers_of(shift_id)).values()
+                            if _version(k) == view.version]  # fmt: skip
+            asked = {k.offer.clinician_id for k in this_version if k.outcome != Outcome.WITHDRAWN}
+            wanted = next_offers(open_shift.positions, len(still), asked, candidates)
             for clinician_id in wanted:
-                new = await self._offer(view, clinician_id, now)
+                attempt = sum(1 for k in this_version if k.offer.clinician_id == clinician_id)
+                new = await self._offer(view, clinician_id, now, attempt)
                 if new is not None:
                     made.append(new)
         return made
@@ -140,10 +146,13 @@ class Matcher:
                 standing.append(kept)
         return standing
 
-    async def _offer(self, shift: ShiftView, clinician_id: str, now: datetime) -> Kept | None:
+    async def _offer(
+        self, shift: ShiftView, clinician_id: str, now: datetime, attempt: int
+    ) -> Kept | None:
         profile = self.view.profiles[clinician_id]
         offer = make_offer(
-            offer_id(shift.id, shift.version, clinician_id), shift.id, shift.start, clinician_id,
+            offer_id(shift.id, shift.version, clinician_id, attempt), shift.id, shift.start,
+            clinician_id,
             profile.rate_cents_per_hour, now, profile.zone, profile.quiet_hours,
             self._offer_minutes,
         )  # fmt: skip
@@ -204,6 +213,18 @@ class Matcher:
             raise FailedPrecondition(f"offer {offer_id_} was {state} already")
         return settled
 
+    async def release_unlicensed(self, clinician_id: str) -> list[str]:
+        """Releases, through the ledger, the clinician's bookings that their licences no longer
+        allow (the release tells both sides why; the shift is then offered again). Returns the
+        shifts released."""
+        released = []
+        for booking, why in self.view.unlicensed_bookings(clinician_id, self._clock.now()):
+            reason = f"the licence this booking rested on no longer allows it: {why}"
+            if await self._booker.release(MATCHER, booking.shift_id, clinician_id, reason):
+                released.append(booking.shift_id)
+                logger.info("released %s from %s: %s", clinician_id, booking.shift_id, why)
+        return released
+
     async def due_expiries(self) -> set[str]:
         """Settles every known open offer past its expiry; the professions to re-match."""
         now = self._clock.now()
@@ -219,8 +240,8 @@ class Matcher:
 
 
 def _version(kept: Kept) -> int:
-    """The shift version an offer was made for (its id, `<shift>.<version>.<clinician>`, says
-    it)."""
+    """The shift version an offer was made for (its id, `<shift>.<version>.<clinician>.<n>`,
+    says it)."""
     rest = kept.offer.id[len(kept.offer.shift_id) + 1 :]
     return int(rest.split(".", 1)[0])
 

@@ -4,8 +4,9 @@ expired or withdrawn) with its event. Whoever inserts version 2 first settles th
 accept racing an expiry gets a clear answer. Listings by shift and by clinician are keyed rows
 read by an `_id` range, written before the offer.
 
-An offer's id comes from its shift, the shift's version and its clinician, so a retried or
-replayed batch inserts the same id and makes no second offer."""
+An offer's id comes from its shift, the shift's version, its clinician and how many offers of
+that version the clinician had before, so a retried or replayed batch inserts the same id and
+makes no second offer."""
 
 from __future__ import annotations
 
@@ -28,9 +29,10 @@ STATE = {None: pb.OFFER_STATE_OPEN, Outcome.ACCEPTED: pb.OFFER_STATE_ACCEPTED,
          Outcome.WITHDRAWN: pb.OFFER_STATE_WITHDRAWN}  # fmt: skip
 
 
-def offer_id(shift_id: str, shift_version: int, clinician_id: str) -> str:
-    """The one id an offer of this shift version to this clinician can have."""
-    return f"{shift_id}.{shift_version}.{clinician_id}"
+def offer_id(shift_id: str, shift_version: int, clinician_id: str, attempt: int = 0) -> str:
+    """The one id the `attempt`-th offer of this shift version to this clinician can have (a
+    clinician whose offer was withdrawn, when the shift filled, may be offered it again)."""
+    return f"{shift_id}.{shift_version}.{clinician_id}.{attempt}"
 
 
 def _iso(t: datetime) -> str:

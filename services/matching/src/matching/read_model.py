@@ -25,6 +25,7 @@ from vsm.scheduling.v1 import scheduling_service_pb2 as spb
 from vsm_platform.licensing_records import record_from_proto
 from vsm_rules.availability import AvailabilityWindow
 from vsm_rules.compacts import CompactTables
+from vsm_rules.eligibility import decide
 from vsm_rules.match_instance import MatchShift
 from vsm_rules.quiet_hours import QuietHours, quiet_hours_of
 from vsm_rules.records import UNLICENSED_PROFESSIONS, LicensingRecord, Profession
@@ -244,6 +245,28 @@ class MarketView:
         if shift is None or shift.cancelled:
             return 0
         return max(0, shift.positions - len(self.booked_on(shift_id)))
+
+    def unlicensed_bookings(
+        self, clinician_id: str, now: datetime
+    ) -> list[tuple[BookingView, str]]:
+        """The clinician's bookings yet to start that the licensing record (and compact tables)
+        no longer allow, each with why: they rested on a licence that lapsed, was revoked, or on
+        a compact membership that ended."""
+        record = self.records.get(clinician_id, (0, LicensingRecord(None)))[1]
+        lost = []
+        for (shift_id, who), booking in self.bookings.items():
+            shift = self.shifts.get(shift_id)
+            if who != clinician_id or shift is None or booking.start <= now:
+                continue
+            if shift.profession not in LICENSED:
+                continue
+            decision = decide(record, shift.profession, shift.patient_jurisdictions, self.tables,
+                              interval=(booking.start, booking.end))  # fmt: skip
+            if not decision.allowed:
+                refused = [f"{j}: {'; '.join(v.reasons)}"
+                           for j, v in decision.verdicts.items() if not v.allowed]  # fmt: skip
+                lost.append((booking, " | ".join(refused)))
+        return lost
 
     def problem(
         self, profession: str, now: datetime, excluded: Iterable[Pair] = (),

@@ -29,11 +29,16 @@ class FakeLedger:
     def __init__(self, view: MarketView) -> None:
         self.view = view
         self.booked: list[tuple[str, str, int]] = []
+        self.released: list[tuple[str, str, str]] = []
 
     async def book(self, actor: Actor, shift_id: str, clinician_id: str, rate: int) -> None:
         if self.view.open_positions(shift_id) - len(self.booked) <= 0:
             raise FailedPrecondition(f"shift {shift_id} has no free position")
         self.booked.append((shift_id, clinician_id, rate))
+
+    async def release(self, actor: Actor, shift_id: str, clinician_id: str, reason: str) -> bool:
+        self.released.append((shift_id, clinician_id, reason))
+        return True
 
 
 def _clinician(view: MarketView, clinician: str, rate: int, verified: bool = True,
@@ -115,6 +120,9 @@ async def test_a_decline_makes_room_for_the_next_and_an_accept_books_at_the_offe
     assert await matcher.rematch("RN") == []
     offers = await matcher.offers_of("s1")
     assert offers[dear.offer.id].outcome == Outcome.WITHDRAWN  # filled: the rest withdrawn
+    view.apply(sev.BookingReleased(booking=booking))  # open again: the withdrawn may be asked
+    (again,) = await matcher.rematch("RN")  # c-cheap declined and is not asked again
+    assert (again.offer.clinician_id, again.offer.id) == ("c-dear", "s1.1.c-dear.1")
 
 
 async def test_unanswered_offers_expire_and_the_next_clinician_gets_one() -> None:
@@ -137,3 +145,20 @@ async def test_an_offer_waits_for_the_end_of_quiet_hours() -> None:
     assert cheap.offer.deliver_at == datetime(2027, 3, 9, 18, 0, tzinfo=UTC)  # 13:00 NY
     assert cheap.offer.expires_at == cheap.offer.deliver_at + timedelta(minutes=15)
     assert clock.now() == NOW
+
+
+async def test_a_revoked_licence_releases_the_bookings_that_rested_on_it() -> None:
+    matcher, view, ledger, _ = _market()
+    booking = spb.Booking(shift_id="s1", clinician_id="c-mid", rate_cents_per_hour=7000)
+    booking.interval.start.FromDatetime(datetime(2027, 3, 10, 14, tzinfo=UTC))
+    booking.interval.end.FromDatetime(datetime(2027, 3, 10, 22, tzinfo=UTC))
+    view.apply(sev.BookingConfirmed(booking=booking))
+    assert await matcher.release_unlicensed("c-mid") == []  # still licensed: nothing to do
+    revoked = lpb.Licence(jurisdiction="US-KS", profession="RN", status=lpb.STATUS_REVOKED,
+                          expires="2028-01-31", verification=lpb.VerificationState(
+                              verification=lpb.VERIFICATION_OPERATOR))  # fmt: skip
+    view.apply(lev.LicensingRecordChanged(record=lpb.LicensingRecord(
+        clinician_id="c-mid", residence="US-KS", version=2, licences=[revoked])))  # fmt: skip
+    assert await matcher.release_unlicensed("c-mid") == ["s1"]
+    ((shift_id, clinician_id, reason),) = ledger.released
+    assert (shift_id, clinician_id) == ("s1", "c-mid") and "US-KS" in reason

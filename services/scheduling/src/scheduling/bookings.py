@@ -12,7 +12,7 @@ from vsm.licensing.v1 import licensing_service_pb2 as licensing_pb
 from vsm.licensing.v1 import licensing_service_pb2_grpc as licensing_grpc
 from vsm.scheduling.v1 import events_pb2
 from vsm.scheduling.v1 import scheduling_service_pb2 as pb
-from vsm_platform.actor import Actor
+from vsm_platform.actor import Actor, ActorKind
 from vsm_platform.changes import ChangeLog, PendingEvent
 from vsm_platform.topics import SCHEDULING_EVENTS
 from vsm_rules.errors import FailedPrecondition, InvalidArgument, PermissionDenied
@@ -134,9 +134,10 @@ class Bookings:
     ) -> pb.ReleasedBooking:  # fmt: skip
         """Takes the clinician off the shift; when the facility cancels the shift late, the
         clinician is owed the policy's share of the pay at the rate fixed when booked. A
-        clinician's withdrawal keeps the policy's notice (an operator's release need not)."""
+        clinician's withdrawal keeps the policy's notice (an operator's release need not, nor
+        one of our services', e.g. the matcher's when a licence no longer allows the work)."""
         shift, _ = await self._catalogue.shift(shift_id)
-        if withdrawal and not actor.is_operator:
+        if withdrawal and not actor.is_operator and actor.kind != ActorKind.SERVICE:
             refusal = self.policy.withdrawal_refusal(shift, self._clock_now())
             if refusal:
                 raise FailedPrecondition(refusal)
