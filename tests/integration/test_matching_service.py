@@ -168,3 +168,97 @@ async def test_post_offer_decline_accept_and_fill(
         await scheduling_channel.close()
         await matching_channel.close()
         await licensing_channel.close()
+
+
+async def test_two_hundred_accepts_across_two_processes_book_two_and_a_replay_changes_nothing(
+    services: ServiceProcesses, kafka_bootstrap: str
+) -> None:
+    await services.ensure_topics()
+    name = f"m{uuid.uuid4().hex[:6]}"
+    licensing_addr = services.start("licensing", "licensing.main")
+    scheduling_addr = services.start("scheduling", "scheduling.main")
+    matching = {"matching": "", "matching-2": ""}
+    for process in matching:
+        matching[process] = services.start(
+            process, "matching.main", MATCHING_GROUP=f"test-{name}", MATCHING_SOLVE_SECONDS="0.3"
+        )
+    await services.serving("licensing", "scheduling", *matching)
+    market = _market(name)
+    market["clinicians"] += [_nurse(name, f"c{i}", 7000 + 100 * i) for i in range(4, 8)]
+    await seed(market, licensing_addr, scheduling_addr)
+    staff = common_pb2.Actor(kind=common_pb2.ACTOR_KIND_USER, id="u-staff",
+                             role="facility_staff", organization_id=f"org-{name}")  # fmt: skip
+    channels = [channel(scheduling_addr), *(channel(a) for a in matching.values())]
+    try:
+        scheduling = sgrpc.SchedulingServiceStub(channels[0])
+        stubs = [mgrpc.MatchingServiceStub(c) for c in channels[1:]]
+        posted = await _post(scheduling, staff, name, positions=2)
+
+        async def open_offers(count: int) -> list[Any] | None:
+            listed = await stubs[0].ListOffers(mpb.ListOffersRequest(shift_id=posted.shift_id))
+            found = [o for o in listed.offers if o.state == mpb.OFFER_STATE_OPEN]
+            return found if len(found) == count else None
+
+        offers = await _until("four offers", lambda: open_offers(4))
+
+        async def accept(n: int) -> str:
+            offer = offers[n % len(offers)]
+            actor = common_pb2.Actor(kind=common_pb2.ACTOR_KIND_USER, id=offer.clinician_id,
+                                     role="clinician")  # fmt: skip
+            try:
+                await stubs[n % 2].AcceptOffer(
+                    mpb.AcceptOfferRequest(actor=actor, offer_id=offer.offer_id)
+                )
+                return "accepted"
+            except grpc.aio.AioRpcError as error:
+                assert error.code() == grpc.StatusCode.FAILED_PRECONDITION, error.details()
+                return "refused"
+
+        answers = await asyncio.gather(*(accept(n) for n in range(200)))
+        assert answers.count("accepted") == 2 and answers.count("refused") == 198
+        roster = await scheduling.GetRoster(spb.GetRosterRequest(facility_id=f"f-{name}"))
+        assert len(roster.entries[0].bookings) == 2
+
+        async def settled() -> list[tuple[str, int]] | None:
+            listed = await stubs[0].ListOffers(mpb.ListOffersRequest(shift_id=posted.shift_id))
+            states = sorted((o.offer_id, o.state) for o in listed.offers)
+            return states if all(s != mpb.OFFER_STATE_OPEN for _, s in states) else None
+
+        before = await _until("every offer settled", settled)
+        assert [s for _, s in before].count(mpb.OFFER_STATE_ACCEPTED) == 2
+
+        # a replay: both matching processes go, one comes back and reads every topic again
+        services.kill("matching-2")
+        services.stop("matching")
+        services.start("matching", "matching.main", MATCHING_GROUP=f"test-{name}",
+                       MATCHING_SOLVE_SECONDS="0.3")  # fmt: skip
+        await services.serving("matching")
+        await channels[1].close()
+        channels[1] = channel(services.address["matching"])
+        stubs[0] = mgrpc.MatchingServiceStub(channels[1])
+        later = await _post(scheduling, staff, name, positions=1)  # it is alive and matching
+
+        async def offered_later() -> Any:
+            listed = await stubs[0].ListOffers(mpb.ListOffersRequest(shift_id=later.shift_id))
+            return listed.offers or None
+
+        await _until("offers of a shift posted after the restart", offered_later)
+        after = await settled()
+        assert after == before  # no offer made twice, none lost, none changed
+    finally:
+        for open_channel in channels:
+            await open_channel.close()
+
+
+async def _post(scheduling: Any, staff: Any, name: str, positions: int) -> Any:
+    start = (datetime.now(UTC) + timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
+    shift = spb.Shift(facility_id=f"f-{name}", profession="RN", positions=positions,
+                      skills=[name], patient_jurisdictions=["US-KS"],
+                      pay_cents_per_hour=9000)  # fmt: skip
+    chicago = start.astimezone(ZoneInfo("America/Chicago"))
+    shift.local_start.local = chicago.strftime("%Y-%m-%dT%H:%M")
+    shift.local_end.local = (chicago + timedelta(hours=4)).strftime("%Y-%m-%dT%H:%M")
+    return (await scheduling.PostShift(spb.PostShiftRequest(
+        actor=staff, shift=shift, start_reading=spb.WALL_TIME_READING_EARLIER,
+        end_reading=spb.WALL_TIME_READING_EARLIER,
+    ))).shift  # fmt: skip

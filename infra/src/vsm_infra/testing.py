@@ -195,6 +195,15 @@ class ServiceProcesses:
         process.kill()
         process.wait(timeout=10)
 
+    def stop(self, name: str) -> None:
+        """Stops the process as an operator would (SIGTERM), waiting for it to finish."""
+        process = self.running.pop(name)
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
     def stop_all(self) -> None:
         for process in self.running.values():
             process.terminate()

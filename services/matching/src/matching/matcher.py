@@ -53,6 +53,7 @@ class Matcher:
         self._offer_minutes = offer_minutes
         self._offers: dict[str, dict[str, Kept]] = {}  # by shift, then offer id
         self._locks: dict[str, asyncio.Lock] = {}
+        self._accepting: set[str] = set()  # offers being accepted by this process now
 
     # ------------------------------------------------------------ offers known
 
@@ -194,12 +195,23 @@ class Matcher:
     async def accept(self, actor: Actor, offer_id_: str) -> Kept:
         """Books the clinician at the offer's rate (every rule re-checked by the ledger); the
         loser of a race for the last position is told why, and the offer withdrawn."""
+        if offer_id_ in self._accepting:
+            raise FailedPrecondition(f"offer {offer_id_} is being accepted already")
+        self._accepting.add(offer_id_)
+        try:
+            return await self._accept(actor, offer_id_)
+        finally:
+            self._accepting.discard(offer_id_)
+
+    async def _accept(self, actor: Actor, offer_id_: str) -> Kept:
         kept = await self._open_offer(actor, offer_id_)
         offer = kept.offer
         try:
             await self._booker.book(actor, offer.shift_id, offer.clinician_id,
                                     offer.rate_cents_per_hour)  # fmt: skip
         except FailedPrecondition as refused:
+            if "already booked" in str(refused):  # the same offer, accepted at the same moment
+                raise FailedPrecondition(f"offer {offer_id_} is accepted already") from None
             await self._settle(kept, Outcome.WITHDRAWN, str(refused))
             raise
         settled = await self._settle(kept, Outcome.ACCEPTED, "", actor)

@@ -60,6 +60,7 @@ class ProfessionOwnership(ConsumerRebalanceListener):  # type: ignore[misc]
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self._bootstrap, group_id=self._group,
             enable_auto_commit=True, auto_offset_reset="latest",
+            session_timeout_ms=6000, heartbeat_interval_ms=1500,  # a dead member's work moves soon
         )  # fmt: skip
         consumer.subscribe([MATCHING_WORK.name], listener=self)
         await consumer.start()
