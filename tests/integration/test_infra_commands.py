@@ -65,12 +65,15 @@ def test_up_twice_then_down_stops_exactly_what_up_started(tmp_path: Path) -> Non
     assert status.count("answers") == 2 and "does not answer" not in status
 
     ports = {"LICENSING_ADDR": f"127.0.0.1:{free_port()}",  # our services, on these servers
-             "SCHEDULING_ADDR": f"127.0.0.1:{free_port()}"}  # fmt: skip
+             "SCHEDULING_ADDR": f"127.0.0.1:{free_port()}",
+             "MATCHING_ADDR": f"127.0.0.1:{free_port()}"}  # fmt: skip
     services = infra("services-up", env=ports)
     assert f"licensing: {ports['LICENSING_ADDR']} (started, pid" in services
     assert f"scheduling: {ports['SCHEDULING_ADDR']} (started, pid" in services
-    assert infra("services-up", env=ports).count("already running") == 2
-    assert "services stopped: licensing, scheduling" in infra("services-down", env=ports)
+    assert f"matching: {ports['MATCHING_ADDR']} (started, pid" in services
+    assert infra("services-up", env=ports).count("already running") == 3
+    stopped = infra("services-down", env=ports)
+    assert "services stopped: licensing, scheduling, matching" in stopped
     assert not (tmp_path / "run" / "licensing.pid").exists()
 
     assert "stopped: kafka, mongodb" in infra("down")

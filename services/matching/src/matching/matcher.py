@@ -71,6 +71,16 @@ class Matcher:
             if before is None or before.outcome is None:
                 known[kept.offer.id] = kept
 
+    async def hand_over(self, professions: Iterable[str]) -> None:
+        """Ownership of these professions moves: wait for any re-match of theirs in flight, and
+        forget their offers, so that whoever matches them next reads them afresh."""
+        for profession in professions:
+            async with self._locks.setdefault(profession, asyncio.Lock()):
+                for shift_id in [s for s in self._offers
+                                 if (v := self.view.shifts.get(s)) is None
+                                 or v.profession == profession]:  # fmt: skip
+                    del self._offers[shift_id]
+
     # ------------------------------------------------------------ re-matching
 
     async def rematch(self, profession: str) -> list[Kept]:

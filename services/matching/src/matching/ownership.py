@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.partitioner import murmur2
@@ -32,11 +32,13 @@ class ProfessionOwnership(ConsumerRebalanceListener):  # type: ignore[misc]
     """This instance's share of the professions, kept current as the group rebalances."""
 
     def __init__(
-        self, bootstrap: str, group: str, on_owned: Callable[[Iterable[str]], None]
-    ) -> None:
+        self, bootstrap: str, group: str, on_owned: Callable[[Iterable[str]], None],
+        hand_over: Callable[[Iterable[str]], Awaitable[None]],
+    ) -> None:  # fmt: skip
         self._bootstrap = bootstrap
         self._group = group
         self._on_owned = on_owned  # professions to (re-)match now: newly owned, or asked for
+        self._hand_over = hand_over  # professions moving: finish their work, forget their state
         self.partitions: set[int] = set()
         self.assigned = asyncio.Event()
 
@@ -47,14 +49,20 @@ class ProfessionOwnership(ConsumerRebalanceListener):  # type: ignore[misc]
         return [p for p in PROFESSIONS if self.owns(p)]
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
-        self.partitions -= {tp.partition for tp in revoked}
+        """Called before the group moves work: the professions stop here (their re-matches in
+        flight finish first), so that two instances never match one profession at once."""
+        gone = {tp.partition for tp in revoked}
+        self.partitions -= gone
+        await self._hand_over([p for p in PROFESSIONS if partition_of(p) in gone])
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         new = {tp.partition for tp in assigned} - self.partitions
         self.partitions |= new
         self.assigned.set()
         logger.info("matching the professions of work partitions %s", sorted(self.partitions))
-        self._on_owned([p for p in PROFESSIONS if partition_of(p) in new])
+        gained = [p for p in PROFESSIONS if partition_of(p) in new]
+        await self._hand_over(gained)  # what another instance offered is read afresh
+        self._on_owned(gained)
 
     async def run(self) -> None:
         consumer = AIOKafkaConsumer(

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from vsm_rules.availability import availability_verdict
+from vsm_rules.pay import pay_verdict
 from vsm_rules.rest import rest_verdict
 from vsm_rules.role import do_not_return_verdict, profession_verdict, skills_verdict
 from vsm_rules.time_off import time_off_verdict
@@ -14,19 +15,6 @@ from vsm_rules.verdict import Verdict
 from vsm_rules.weekly_hours import Interval, weekly_hours_verdict
 
 from scheduling.marketplace import Facility, Shift, ShiftStatus, WorkProfile
-
-
-def pay_verdict(rate_cents_per_hour: int, pay_cents_per_hour: int) -> Verdict:
-    """The clinician's rate must be within the most the facility pays per hour."""
-    if rate_cents_per_hour > pay_cents_per_hour:
-        return Verdict.refuse(
-            "pay",
-            f"the clinician asks {rate_cents_per_hour / 100:.2f} per hour, more than the "
-            f"{pay_cents_per_hour / 100:.2f} the facility pays at most",
-        )
-    return Verdict.allow(
-        "pay", f"asks {rate_cents_per_hour / 100:.2f} of at most {pay_cents_per_hour / 100:.2f}"
-    )
 
 
 def open_verdict(shift: Shift) -> Verdict:
