@@ -55,6 +55,10 @@ class Matcher:
         self._locks: dict[str, asyncio.Lock] = {}
         self._accepting: set[str] = set()  # offers being accepted by this process now
 
+    @property
+    def store(self) -> OfferStore:
+        return self._store
+
     # ------------------------------------------------------------ offers known
 
     async def offers_of(self, shift_id: str) -> dict[str, Kept]:

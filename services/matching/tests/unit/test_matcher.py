@@ -6,10 +6,10 @@ rest; unanswered offers expire."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from matching.matcher import Matcher
-from matching.offer_store import OfferStore
 from matching.offers import Outcome
 from matching.read_model import MarketView
 from vsm.licensing.v1 import events_pb2 as lev
@@ -17,78 +17,21 @@ from vsm.licensing.v1 import licensing_service_pb2 as lpb
 from vsm.scheduling.v1 import events_pb2 as sev
 from vsm.scheduling.v1 import scheduling_service_pb2 as spb
 from vsm_platform.actor import Actor, ActorKind
-from vsm_platform.changes import ChangeLog
 from vsm_platform.clock import ManualClock
-from vsm_platform.testing import MemoryCollection
 from vsm_rules.errors import FailedPrecondition, PermissionDenied
 
 NOW = datetime(2027, 3, 9, 17, 0, tzinfo=UTC)  # a Tuesday, 12:00 in New York
 
 
-class FakeLedger:
-    def __init__(self, view: MarketView) -> None:
-        self.view = view
-        self.booked: list[tuple[str, str, int]] = []
-        self.released: list[tuple[str, str, str]] = []
-
-    async def book(self, actor: Actor, shift_id: str, clinician_id: str, rate: int) -> None:
-        if self.view.open_positions(shift_id) - len(self.booked) <= 0:
-            raise FailedPrecondition(f"shift {shift_id} has no free position")
-        self.booked.append((shift_id, clinician_id, rate))
-
-    async def release(self, actor: Actor, shift_id: str, clinician_id: str, reason: str) -> bool:
-        self.released.append((shift_id, clinician_id, reason))
-        return True
-
-
-def _clinician(view: MarketView, clinician: str, rate: int, verified: bool = True,
-               licensed: bool = True, quiet: tuple[str, str] = ("", ""),
-               version: int = 1) -> None:  # fmt: skip
-    view.apply(sev.ClinicianProfileChanged(profile=spb.WorkProfile(
-        clinician_id=clinician, profession="RN", zone="America/New_York",
-        rate_cents_per_hour=rate, max_minutes_per_week=2400, min_rest_minutes=600,
-        availability=[spb.AvailabilityWindow(day="wed", start="07:00", end="23:00")],
-        quiet_hours_start=quiet[0], quiet_hours_end=quiet[1], version=version,
-    )))  # fmt: skip
-    verification = lpb.VERIFICATION_OPERATOR if verified else lpb.VERIFICATION_SELF_DECLARED
-    state = lpb.VerificationState(verification=verification)
-    licences = [lpb.Licence(jurisdiction="US-KS", profession="RN", status=lpb.STATUS_ACTIVE,
-                            expires="2028-01-31", verification=state)]  # fmt: skip
-    view.apply(lev.LicensingRecordChanged(record=lpb.LicensingRecord(
-        clinician_id=clinician, residence="US-KS", version=1,
-        licences=licences if licensed else [],
-    )))  # fmt: skip
-
-
-def _market() -> tuple[Matcher, MarketView, FakeLedger, ManualClock]:
-    clock = ManualClock(NOW)
-    view = MarketView()
-    view.apply(sev.FacilityChanged(facility=spb.Facility(
-        facility_id="f1", organization_id="o1", name="Prairie", zone="America/Chicago",
-        do_not_return=["c-barred"],
-    )))  # fmt: skip
-    shift = spb.Shift(shift_id="s1", facility_id="f1", profession="RN", positions=1, version=1,
-                      patient_jurisdictions=["US-KS"], pay_cents_per_hour=9000)  # fmt: skip
-    shift.interval.start.FromDatetime(datetime(2027, 3, 10, 14, tzinfo=UTC))  # Wed 09:00 NY
-    shift.interval.end.FromDatetime(datetime(2027, 3, 10, 22, tzinfo=UTC))
-    view.apply(sev.ShiftPosted(shift=shift))
-    for clinician, rate in (("c-cheap", 6000), ("c-mid", 7000), ("c-dear", 8000)):
-        _clinician(view, clinician, rate)
-    _clinician(view, "c-barred", 5000)
-    _clinician(view, "c-unverified", 5000, verified=False)
-    _clinician(view, "c-unlicensed", 5000, licensed=False)
-    changes = ChangeLog(MemoryCollection(), source="matching", clock=clock)  # type: ignore[arg-type]
-    store = OfferStore(changes, MemoryCollection())  # type: ignore[arg-type]
-    ledger = FakeLedger(view)
-    return Matcher(view, store, ledger, clock, time_limit=0.3), view, ledger, clock
+Market = tuple[Matcher, MarketView, Any, ManualClock]
 
 
 def _user(clinician: str) -> Actor:
     return Actor(ActorKind.USER, clinician, role="clinician")
 
 
-async def test_offers_go_to_eligible_clinicians_two_per_position_best_first() -> None:
-    matcher, _, _, _ = _market()
+async def test_offers_go_to_eligible_clinicians_two_per_position_best_first(market: Market) -> None:
+    matcher, _, _, _ = market
     made = await matcher.rematch("RN")
     assert [k.offer.clinician_id for k in made] == ["c-cheap", "c-mid"]
     assert made[0].offer.rate_cents_per_hour == 6000
@@ -96,8 +39,10 @@ async def test_offers_go_to_eligible_clinicians_two_per_position_best_first() ->
     assert await matcher.rematch("RN") == []  # nothing changed: nothing new
 
 
-async def test_a_decline_makes_room_for_the_next_and_an_accept_books_at_the_offers_rate() -> None:
-    matcher, view, ledger, _ = _market()
+async def test_a_decline_makes_room_for_the_next_and_an_accept_books_at_the_offers_rate(
+    market: Market,
+) -> None:
+    matcher, view, ledger, _ = market
     cheap, mid = await matcher.rematch("RN")
     with pytest.raises(PermissionDenied):
         await matcher.decline(_user("c-dear"), cheap.offer.id, "")
@@ -125,8 +70,8 @@ async def test_a_decline_makes_room_for_the_next_and_an_accept_books_at_the_offe
     assert (again.offer.clinician_id, again.offer.id) == ("c-dear", "s1.1.c-dear.1")
 
 
-async def test_unanswered_offers_expire_and_the_next_clinician_gets_one() -> None:
-    matcher, _, _, clock = _market()
+async def test_unanswered_offers_expire_and_the_next_clinician_gets_one(market: Market) -> None:
+    matcher, _, _, clock = market
     first = await matcher.rematch("RN")
     await clock.advance(timedelta(minutes=16))
     assert await matcher.due_expiries() == {"RN"}
@@ -137,9 +82,11 @@ async def test_unanswered_offers_expire_and_the_next_clinician_gets_one() -> Non
     assert dear.offer.clinician_id == "c-dear"
 
 
-async def test_an_offer_waits_for_the_end_of_quiet_hours() -> None:
-    matcher, view, _, clock = _market()
-    _clinician(view, "c-cheap", 6000, quiet=("11:00", "13:00"), version=2)  # it is 12:00 in NY
+async def test_an_offer_waits_for_the_end_of_quiet_hours(
+    market: Market, add_clinician: Any
+) -> None:
+    matcher, view, _, clock = market
+    add_clinician(view, "c-cheap", 6000, quiet=("11:00", "13:00"), version=2)  # it is 12:00 in NY
     made = await matcher.rematch("RN")
     cheap = next(k for k in made if k.offer.clinician_id == "c-cheap")
     assert cheap.offer.deliver_at == datetime(2027, 3, 9, 18, 0, tzinfo=UTC)  # 13:00 NY
@@ -147,8 +94,8 @@ async def test_an_offer_waits_for_the_end_of_quiet_hours() -> None:
     assert clock.now() == NOW
 
 
-async def test_a_revoked_licence_releases_the_bookings_that_rested_on_it() -> None:
-    matcher, view, ledger, _ = _market()
+async def test_a_revoked_licence_releases_the_bookings_that_rested_on_it(market: Market) -> None:
+    matcher, view, ledger, _ = market
     booking = spb.Booking(shift_id="s1", clinician_id="c-mid", rate_cents_per_hour=7000)
     booking.interval.start.FromDatetime(datetime(2027, 3, 10, 14, tzinfo=UTC))
     booking.interval.end.FromDatetime(datetime(2027, 3, 10, 22, tzinfo=UTC))
