@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 
 from vsm.licensing.v1 import events_pb2 as licensing_events
 from vsm.matching.v1 import events_pb2 as matching_events
+from vsm.scheduling.v1 import events_pb2 as scheduling_events
 from vsm_platform.clock import Clock, SystemClock
 from vsm_platform.consumers import Projection
 from vsm_platform.envelope import Envelope
@@ -50,7 +51,11 @@ def on_event(
             if shift is not None and kept.outcome not in (None, Outcome.ACCEPTED):
                 loop.touched([shift.profession])  # room for the next offer
             return
-        loop.touched(view.apply(message))
+        touched = view.apply(message)
+        if isinstance(message, scheduling_events.ShiftPosted) and touched:
+            loop.posted(message.shift.shift_id, message.shift.profession)
+        else:
+            loop.touched(touched)
         if isinstance(message, licensing_events.LicensingRecordChanged):
             loop.licences_changed([message.record.clinician_id])
         elif isinstance(message, licensing_events.EntryLapse):

@@ -29,16 +29,24 @@ class MarketLoop:
         self._full_every = full_every
         self._dirty: set[str] = set()
         self._wake = asyncio.Event()
+        self._posted: dict[str, str] = {}  # shift → profession: new shifts, placed fast
         self._licences: set[str] = set()  # clinicians whose bookings need a licence check
         self._licence_wake = asyncio.Event()
         self.ready = asyncio.Event()  # set once the read model has caught up
         self.rematches = 0
+        self.placed = 0
 
     def touched(self, professions: Iterable[str]) -> None:
         """Marks professions whose market changed; the loop re-matches those it owns."""
         self._dirty |= set(professions)
         if self._dirty:
             self._wake.set()
+
+    def posted(self, shift_id: str, profession: str) -> None:
+        """A new shift: fitted into its profession's last answer in milliseconds, when there is
+        one and nothing else in that market changed since (else the full re-match places it)."""
+        self._posted[shift_id] = profession
+        self._wake.set()
 
     def licences_changed(self, clinician_ids: Iterable[str]) -> None:
         """Marks clinicians whose licensing (or a compact table) changed: their bookings are
@@ -72,6 +80,18 @@ class MarketLoop:
             await self._wake.wait()
             await asyncio.sleep(self._window)  # let the rest of a burst arrive
             self._wake.clear()
+            posted, self._posted = self._posted, {}
+            for shift_id, profession in posted.items():
+                if profession in self._dirty or not self._owns(profession):
+                    continue
+                try:
+                    if await self._matcher.place(shift_id) is None:
+                        self._dirty.add(profession)
+                    self.placed += 1
+                except Exception:
+                    logger.exception("placing shift %s failed; re-matching %s", shift_id,
+                                     profession)  # fmt: skip
+                    self._dirty.add(profession)
             due, self._dirty = self._dirty, set()
             for profession in sorted(due):
                 if not self._owns(profession):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Protocol
@@ -18,8 +19,9 @@ from typing import Protocol
 from vsm_platform.actor import Actor, ActorKind
 from vsm_platform.clock import Clock
 from vsm_rules.errors import FailedPrecondition, NotFound, PermissionDenied
+from vsm_rules.match_instance import MatchShift
 
-from matching.engine.bulk import bulk_candidates
+from matching.engine.market import Market
 from matching.engine.problem import Pair, Problem
 from matching.engine.solve import solve
 from matching.offer_store import Kept, OfferStore, offer_id
@@ -54,6 +56,7 @@ class Matcher:
         self._offers: dict[str, dict[str, Kept]] = {}  # by shift, then offer id
         self._locks: dict[str, asyncio.Lock] = {}
         self._accepting: set[str] = set()  # offers being accepted by this process now
+        self._markets: dict[str, Market] = {}  # by profession: the last answer, for new shifts
 
     @property
     def store(self) -> OfferStore:
@@ -84,6 +87,7 @@ class Matcher:
                                  if (v := self.view.shifts.get(s)) is None
                                  or v.profession == profession]:  # fmt: skip
                     del self._offers[shift_id]
+                self._markets.pop(profession, None)
 
     # ------------------------------------------------------------ re-matching
 
@@ -108,38 +112,87 @@ class Matcher:
             hint += [(shift.id, k.offer.clinician_id) for k in live[shift.id]]
         problem = self.view.problem(profession, now, excluded, hint)
         if not problem.shifts:
+            self._markets.pop(profession, None)
             return []
-        answer, gains = await asyncio.to_thread(self._solve, problem)
+        answer, market = await asyncio.to_thread(self._solve, problem)
+        self._markets[profession] = market
+        fits: dict[str, dict[str, int]] = defaultdict(dict)
+        for (shift_id, clinician_id), gain in market.candidate_gains().items():
+            fits[shift_id][clinician_id] = gain
         chosen = set(answer)
         made: list[Kept] = []
         for shift_id, open_shift in problem.shifts.items():
-            view = self.view.shifts[shift_id]
-            facility = self.view.facilities[view.facility_id]
-            fits = {c: g for (s, c), g in gains.items() if s == shift_id}
-            for kept in live[shift_id]:  # an offer to someone who no longer fits goes
-                if kept.offer.clinician_id not in fits:
-                    await self._settle(kept, Outcome.WITHDRAWN, "the clinician no longer fits")
-            still = [k for k in live[shift_id] if k.offer.clinician_id in fits]
-            candidates = [
-                Candidate(c, g + (CHOSEN if (shift_id, c) in chosen else 0),
-                          favourite=c in facility.favourites)
-                for c, g in fits.items()
-            ]  # fmt: skip
-            this_version = [k for k in (await self.offers_of(shift_id)).values()
-                            if _version(k) == view.version]  # fmt: skip
-            asked = {k.offer.clinician_id for k in this_version if k.outcome != Outcome.WITHDRAWN}
-            wanted = next_offers(open_shift.positions, len(still), asked, candidates)
-            for clinician_id in wanted:
-                attempt = sum(1 for k in this_version if k.offer.clinician_id == clinician_id)
-                new = await self._offer(view, clinician_id, now, attempt)
-                if new is not None:
-                    made.append(new)
+            made += await self._offers_for(shift_id, open_shift.positions, fits[shift_id],
+                                           chosen, live[shift_id], now)  # fmt: skip
         return made
 
-    def _solve(self, problem: Problem) -> tuple[tuple[Pair, ...], dict[Pair, int]]:
-        table = bulk_candidates(problem)
+    def has_market(self, profession: str) -> bool:
+        return profession in self._markets
+
+    async def place(self, shift_id: str) -> list[Kept] | None:
+        """Offers a newly posted shift in milliseconds: the engine fits it into the profession's
+        last answer, moving only the work of its best candidates. None when the profession has
+        no solved market to fit it into (a full re-match is due)."""
+        shift = self.view.shifts.get(shift_id)
+        if shift is None:
+            return []
+        lock = self._locks.setdefault(shift.profession, asyncio.Lock())
+        async with lock:
+            market = self._markets.get(shift.profession)
+            if market is None:
+                return None
+            now = self._clock.now()
+            positions = self.view.open_positions(shift_id)
+            if (
+                positions == 0
+                or shift.start <= now
+                or shift.facility_id not in self.view.facilities
+            ):
+                return []
+            engine_shift = MatchShift(
+                id=shift.id, facility=shift.facility_id, profession=shift.profession,
+                skills=shift.skills, patient_jurisdictions=shift.patient_jurisdictions,
+                start=shift.start, end=shift.end, positions=positions,
+                value_cents=shift.value_cents,
+            )  # fmt: skip
+            placed = await asyncio.to_thread(market.add_shift, engine_shift, 0.05)
+            fits = {c: g for (s, c), g in market.gains.items() if s == shift_id}
+            live = await self._still_live(shift, (await self.offers_of(shift_id)).values(), now)
+            return await self._offers_for(shift_id, positions, fits, set(placed.assignments),
+                                          live, now)  # fmt: skip
+
+    async def _offers_for(
+        self, shift_id: str, positions: int, fits: dict[str, int], chosen: set[Pair],
+        live: list[Kept], now: datetime,
+    ) -> list[Kept]:  # fmt: skip
+        """The offers one open shift needs now: live ones to clinicians who no longer fit are
+        withdrawn; then the best candidates not asked yet (the engine's picks first, the
+        facility's favourites first among near-equals), two live per open position."""
+        view = self.view.shifts[shift_id]
+        facility = self.view.facilities[view.facility_id]
+        for kept in live:
+            if kept.offer.clinician_id not in fits:
+                await self._settle(kept, Outcome.WITHDRAWN, "the clinician no longer fits")
+        still = [k for k in live if k.offer.clinician_id in fits]
+        candidates = [
+            Candidate(c, g + (CHOSEN if (shift_id, c) in chosen else 0),
+                      favourite=c in facility.favourites)
+            for c, g in fits.items()
+        ]  # fmt: skip
+        this_version = [k for k in (await self.offers_of(shift_id)).values()
+                        if _version(k) == view.version]  # fmt: skip
+        asked = {k.offer.clinician_id for k in this_version if k.outcome != Outcome.WITHDRAWN}
+        made = []
+        for clinician_id in next_offers(positions, len(still), asked, candidates):
+            attempt = sum(1 for k in this_version if k.offer.clinician_id == clinician_id)
+            new = await self._offer(view, clinician_id, now, attempt)
+            if new is not None:
+                made.append(new)
+        return made
+
+    def _solve(self, problem: Problem) -> tuple[tuple[Pair, ...], Market]:
         answer = solve(problem, time_limit=self._time_limit, workers=2)
-        return answer.assignments, table.gains()
+        return answer.assignments, Market(problem, answer.assignments)
 
     async def _still_live(self, shift: ShiftView, offers: Iterable[Kept], now: datetime
                           ) -> list[Kept]:  # fmt: skip

@@ -109,3 +109,26 @@ async def test_a_revoked_licence_releases_the_bookings_that_rested_on_it(market:
     assert await matcher.release_unlicensed("c-mid") == ["s1"]
     ((shift_id, clinician_id, reason),) = ledger.released
     assert (shift_id, clinician_id) == ("s1", "c-mid") and "US-KS" in reason
+
+
+async def test_a_new_shift_is_placed_into_the_last_answer_without_a_full_rematch(
+    market: Market,
+) -> None:
+    matcher, view, _, _ = market
+    shift = spb.Shift(shift_id="s2", facility_id="f1", profession="RN", positions=1, version=1,
+                      patient_jurisdictions=["US-KS"], pay_cents_per_hour=9000)  # fmt: skip
+    shift.interval.start.FromDatetime(datetime(2027, 3, 17, 14, tzinfo=UTC))  # a Wednesday
+    shift.interval.end.FromDatetime(datetime(2027, 3, 17, 22, tzinfo=UTC))
+    view.apply(sev.ShiftPosted(shift=shift))
+    assert await matcher.place("s2") is None  # nothing solved yet: a full re-match is due
+    await matcher.rematch("RN")
+    later = spb.Shift()
+    later.CopyFrom(shift)
+    later.shift_id = "s3"
+    later.interval.start.FromDatetime(datetime(2027, 3, 24, 14, tzinfo=UTC))
+    later.interval.end.FromDatetime(datetime(2027, 3, 24, 22, tzinfo=UTC))
+    view.apply(sev.ShiftPosted(shift=later))
+    placed = await matcher.place("s3")
+    assert placed is not None
+    assert [k.offer.clinician_id for k in placed] == ["c-cheap", "c-mid"]
+    assert await matcher.place("s3") == []  # placed once: nothing more to offer

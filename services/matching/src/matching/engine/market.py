@@ -54,6 +54,10 @@ class Market:
         self._by_shift = np.argsort(self.table.shift, kind="stable")
         self._sorted_shifts = self.table.shift[self._by_shift]
 
+    def candidate_gains(self) -> dict[Pair, int]:
+        """Every eligible, profitable pair of the market as solved, with its gain."""
+        return self.table.gains()
+
     def score(self) -> float:
         return self._score / 3600
 
