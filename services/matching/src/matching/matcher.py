@@ -122,6 +122,9 @@ class Matcher:
         chosen = set(answer)
         made: list[Kept] = []
         for shift_id, open_shift in problem.shifts.items():
+            if shift_id not in live:  # posted while this re-match was reading offers
+                offers = (await self.offers_of(shift_id)).values()
+                live[shift_id] = await self._still_live(self.view.shifts[shift_id], offers, now)
             made += await self._offers_for(shift_id, open_shift.positions, fits[shift_id],
                                            chosen, live[shift_id], now)  # fmt: skip
         return made
