@@ -25,8 +25,10 @@ from vsm.scheduling.v1 import scheduling_service_pb2_grpc as sgrpc
 from vsm_cli.seed import seed
 from vsm_infra.testing import ServiceProcesses
 from vsm_platform.grpc_server import channel
+from vsm_rules.records import UNLICENSED_PROFESSIONS, Profession
 
 pytestmark = pytest.mark.integration
+PROFESSIONS = [p.value for p in Profession]
 OPERATOR = common_pb2.Actor(kind=common_pb2.ACTOR_KIND_USER, id="u-op", role="operator")
 T = TypeVar("T")
 EVERY_DAY = [{"day": d, "start": "00:00", "end": "00:00"}
@@ -250,11 +252,14 @@ async def test_two_hundred_accepts_across_two_processes_book_two_and_a_replay_ch
             await open_channel.close()
 
 
-async def _post(scheduling: Any, staff: Any, name: str, positions: int) -> Any:
+async def _post(
+    scheduling: Any, staff: Any, name: str, positions: int, profession: str = "RN"
+) -> Any:
     start = (datetime.now(UTC) + timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
-    shift = spb.Shift(facility_id=f"f-{name}", profession="RN", positions=positions,
-                      skills=[name], patient_jurisdictions=["US-KS"],
-                      pay_cents_per_hour=9000)  # fmt: skip
+    shift = spb.Shift(facility_id=f"f-{name}", profession=profession, positions=positions,
+                      skills=[name], pay_cents_per_hour=9000,
+                      patient_jurisdictions=[] if profession in UNLICENSED_PROFESSIONS
+                      else ["US-KS"])  # fmt: skip
     chicago = start.astimezone(ZoneInfo("America/Chicago"))
     shift.local_start.local = chicago.strftime("%Y-%m-%dT%H:%M")
     shift.local_end.local = (chicago + timedelta(hours=4)).strftime("%Y-%m-%dT%H:%M")
@@ -262,3 +267,59 @@ async def _post(scheduling: Any, staff: Any, name: str, positions: int) -> Any:
         actor=staff, shift=shift, start_reading=spb.WALL_TIME_READING_EARLIER,
         end_reading=spb.WALL_TIME_READING_EARLIER,
     ))).shift  # fmt: skip
+
+
+async def test_two_instances_split_the_professions_without_duplicate_offers(
+    services: ServiceProcesses, kafka_bootstrap: str
+) -> None:
+    await services.ensure_topics()
+    name = f"m{uuid.uuid4().hex[:6]}"
+    licensing_addr = services.start("licensing", "licensing.main")
+    scheduling_addr = services.start("scheduling", "scheduling.main")
+    for process in ("matching", "matching-2"):
+        services.start(process, "matching.main", MATCHING_GROUP=f"test-{name}",
+                       MATCHING_SOLVE_SECONDS="0.3")  # fmt: skip
+    await services.serving("licensing", "scheduling", "matching", "matching-2")
+    channels = [channel(services.address[p]) for p in ("scheduling", "matching", "matching-2")]
+    try:
+        scheduling = sgrpc.SchedulingServiceStub(channels[0])
+        stubs = [mgrpc.MatchingServiceStub(c) for c in channels[1:]]
+
+        async def split() -> list[list[str]] | None:
+            owned = [list((await s.GetInstanceStatus(mpb.GetInstanceStatusRequest())).professions)
+                     for s in stubs]  # fmt: skip
+            everyone = sorted(owned[0] + owned[1])
+            return owned if all(owned) and everyone == sorted(set(everyone)) else None
+
+        owned = await _until("the professions split between the two", split)
+        assert sorted(owned[0] + owned[1]) == sorted(PROFESSIONS)
+        other = owned[1] if "RN" in owned[0] else owned[0]  # matched by the instance without RN
+        second = other[0]
+        licensed = second not in UNLICENSED_PROFESSIONS
+        market = _market(name)
+        market["professions"] = {"RN": {"licensed": True}, second: {"licensed": licensed}}
+        for i in range(5):
+            clinician = {**_nurse(name, f"p{i}", 2000 + 100 * i), "profession": second}
+            if not licensed:
+                clinician["licences"] = []
+            market["clinicians"].append(clinician)
+        await seed(market, licensing_addr, scheduling_addr)
+        staff = common_pb2.Actor(kind=common_pb2.ACTOR_KIND_USER, id="u-staff",
+                                 role="facility_staff", organization_id=f"org-{name}")  # fmt: skip
+        nurses = await _post(scheduling, staff, name, positions=1)
+        scribing = await _post(scheduling, staff, name, positions=2, profession=second)
+
+        async def offers_of(shift_id: str, count: int) -> list[Any] | None:
+            listed = await stubs[0].ListOffers(mpb.ListOffersRequest(shift_id=shift_id))
+            return list(listed.offers) if len(listed.offers) >= count else None
+
+        await _until("the nurses' offers", lambda: offers_of(nurses.shift_id, 2))
+        await _until(f"the {second} offers", lambda: offers_of(scribing.shift_id, 4))
+        await asyncio.sleep(3)  # room for a duplicate, were there one
+        assert len(await offers_of(nurses.shift_id, 0) or []) == 2
+        assert len(await offers_of(scribing.shift_id, 0) or []) == 4
+        worked = [(await s.GetInstanceStatus(mpb.GetInstanceStatusRequest())) for s in stubs]
+        assert all(w.ready and (w.rematches + w.placed) > 0 for w in worked)
+    finally:
+        for open_channel in channels:
+            await open_channel.close()

@@ -38,10 +38,18 @@ def _offer_id(request: Any) -> str:
     return str(request.offer_id)
 
 
+def no_status() -> pb.GetInstanceStatusResponse:
+    return pb.GetInstanceStatusResponse()
+
+
 class MatchingApi(pb_grpc.MatchingServiceServicer):
-    def __init__(self, matcher: Matcher, store: OfferStore) -> None:
+    def __init__(
+        self, matcher: Matcher, store: OfferStore,
+        status: Callable[[], pb.GetInstanceStatusResponse] = no_status,
+    ) -> None:  # fmt: skip
         self._matcher = matcher
         self._store = store
+        self._status = status
 
     async def ListOffers(self, request: Any, context: Any) -> Any:
         if bool(request.clinician_id) == bool(request.shift_id):
@@ -133,6 +141,9 @@ class MatchingApi(pb_grpc.MatchingServiceServicer):
             bound=answer.bound, positions=answer.positions, filled=len(answer.assignments),
         )  # fmt: skip
 
+    async def GetInstanceStatus(self, request: Any, context: Any) -> Any:
+        return self._status()
+
     def _shift(self, shift_id: str) -> ShiftView:
         if not shift_id:
             raise InvalidArgument("shift_id", "must not be empty")
@@ -142,8 +153,11 @@ class MatchingApi(pb_grpc.MatchingServiceServicer):
         return shift
 
 
-def register(matcher: Matcher, store: OfferStore) -> Callable[[grpc.aio.Server], None]:
-    api = MatchingApi(matcher, store)
+def register(
+    matcher: Matcher, store: OfferStore,
+    status: Callable[[], pb.GetInstanceStatusResponse] = no_status,
+) -> Callable[[grpc.aio.Server], None]:  # fmt: skip
+    api = MatchingApi(matcher, store, status)
 
     def add(server: grpc.aio.Server) -> None:
         pb_grpc.add_MatchingServiceServicer_to_server(api, server)  # type: ignore[no-untyped-call]

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 
 from vsm.licensing.v1 import events_pb2 as licensing_events
 from vsm.matching.v1 import events_pb2 as matching_events
+from vsm.matching.v1 import matching_service_pb2 as mpb
 from vsm.scheduling.v1 import events_pb2 as scheduling_events
 from vsm_platform.clock import Clock, SystemClock
 from vsm_platform.consumers import Projection
@@ -91,8 +92,15 @@ async def run(settings: Settings, clock: Clock | None = None) -> None:
             projection.run(), when_caught_up(), ownership.run(), loop.run(),
             loop.sweep_expiries(), loop.reoptimise(), loop.check_licences(),
         )]  # fmt: skip
+
+        def status() -> mpb.GetInstanceStatusResponse:
+            return mpb.GetInstanceStatusResponse(
+                professions=ownership.owned(), ready=loop.ready.is_set(),
+                events_applied=projection.applied, rematches=loop.rematches, placed=loop.placed,
+            )  # fmt: skip
+
         try:
-            await serve(settings.listen_addr, [register(matcher, store)], [SERVICE_NAME])
+            await serve(settings.listen_addr, [register(matcher, store, status)], [SERVICE_NAME])
         finally:
             for task in tasks:
                 task.cancel()

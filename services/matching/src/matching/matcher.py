@@ -133,9 +133,10 @@ class Matcher:
         return profession in self._markets
 
     async def place(self, shift_id: str) -> list[Kept] | None:
-        """Offers a newly posted shift in milliseconds: the engine fits it into the profession's
-        last answer, moving only the work of its best candidates. None when the profession has
-        no solved market to fit it into (a full re-match is due)."""
+        """Offers a newly posted shift in milliseconds: its candidates are read off the
+        profession's last solved market (every rule, no search), best gain first; the next full
+        re-optimisation weighs it against the rest. None when the profession has no solved
+        market yet (a full re-match is due)."""
         shift = self.view.shifts.get(shift_id)
         if shift is None:
             return []
@@ -158,11 +159,9 @@ class Matcher:
                 start=shift.start, end=shift.end, positions=positions,
                 value_cents=shift.value_cents,
             )  # fmt: skip
-            placed = await asyncio.to_thread(market.add_shift, engine_shift, 0.05)
-            fits = {c: g for (s, c), g in market.gains.items() if s == shift_id}
+            fits = market.candidates(engine_shift)  # milliseconds: no search
             live = await self._still_live(shift, (await self.offers_of(shift_id)).values(), now)
-            return await self._offers_for(shift_id, positions, fits, set(placed.assignments),
-                                          live, now)  # fmt: skip
+            return await self._offers_for(shift_id, positions, fits, set(), live, now)
 
     async def _offers_for(
         self, shift_id: str, positions: int, fits: dict[str, int], chosen: set[Pair],
@@ -185,13 +184,11 @@ class Matcher:
         this_version = [k for k in (await self.offers_of(shift_id)).values()
                         if _version(k) == view.version]  # fmt: skip
         asked = {k.offer.clinician_id for k in this_version if k.outcome != Outcome.WITHDRAWN}
-        made = []
-        for clinician_id in next_offers(positions, len(still), asked, candidates):
-            attempt = sum(1 for k in this_version if k.offer.clinician_id == clinician_id)
-            new = await self._offer(view, clinician_id, now, attempt)
-            if new is not None:
-                made.append(new)
-        return made
+        wanted = next_offers(positions, len(still), asked, candidates)
+        attempts = [sum(1 for k in this_version if k.offer.clinician_id == c) for c in wanted]
+        made = await asyncio.gather(*(self._offer(view, c, now, n)
+                                      for c, n in zip(wanted, attempts, strict=True)))  # fmt: skip
+        return [k for k in made if k is not None]
 
     def _solve(self, problem: Problem) -> tuple[tuple[Pair, ...], Market]:
         answer = solve(problem, time_limit=self._time_limit, workers=2)

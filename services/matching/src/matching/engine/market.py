@@ -65,13 +65,12 @@ class Market:
         return self.problem.gain_scaled(self.problem.shifts[pair[0]],
                                         self.problem.clinicians[pair[1]])  # fmt: skip
 
-    def add_shift(self, shift: Shift, seconds: float = 0.1) -> Rematch:
-        """Post one shift and fill it, moving only the work of its best candidates."""
-        started = time.monotonic()
-        shifts = {**self.problem.shifts, shift.id: shift}
-        self.problem = replace(self.problem, shifts=shifts)
+    def candidates(self, shift: Shift) -> dict[str, int]:
+        """Post one shift into the market without moving anything: its eligible, profitable
+        clinicians and their gains (the fast first step of `add_shift`)."""
+        self.problem = replace(self.problem, shifts={**self.problem.shifts, shift.id: shift})
         memo: dict[tuple[object, ...], bool] = {}
-        new_pairs = []
+        found = {}
         for clinician in self.problem.clinicians.values():
             if clinician.profession != shift.profession:
                 continue
@@ -84,8 +83,14 @@ class Market:
                 and (shift.id, clinician.id) not in self.problem.excluded
                 and (pair_allowed(self.problem, clinician, shift, memo))
             ):
-                new_pairs.append((shift.id, clinician.id))
+                found[clinician.id] = gain
                 self.gains[(shift.id, clinician.id)] = gain
+        return found
+
+    def add_shift(self, shift: Shift, seconds: float = 0.1) -> Rematch:
+        """Post one shift and fill it, moving only the work of its best candidates."""
+        started = time.monotonic()
+        new_pairs = [(shift.id, c) for c in self.candidates(shift)]
         best = sorted(new_pairs, key=lambda p: -self.gains[p])[:NEIGHBOURS]
         neighbours = {c for _, c in best}
         window = {shift.id} | {s for s, c in self.assignments if c in neighbours}
