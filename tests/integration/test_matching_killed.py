@@ -12,7 +12,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
+from pymongo import AsyncMongoClient
 from vsm.common.v1 import common_pb2
 from vsm.matching.v1 import events_pb2 as mev
 from vsm.matching.v1 import matching_service_pb2 as mpb
@@ -21,6 +22,7 @@ from vsm.scheduling.v1 import scheduling_service_pb2 as spb
 from vsm.scheduling.v1 import scheduling_service_pb2_grpc as sgrpc
 from vsm_cli.seed import seed
 from vsm_infra.testing import ServiceProcesses
+from vsm_platform.consumers import partitions_of
 from vsm_platform.envelope import from_record
 from vsm_platform.grpc_server import channel
 
@@ -54,9 +56,7 @@ async def _announced(bootstrap: str, topic: str) -> Counter[str]:
     await consumer.start()
     made: Counter[str] = Counter()
     try:
-        await consumer.topics()  # fetches the cluster's metadata
-        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or []]
-        assert partitions, f"no topic {topic}"
+        partitions = await partitions_of(bootstrap, [topic])
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         ends = await consumer.end_offsets(partitions)
@@ -75,7 +75,7 @@ async def _announced(bootstrap: str, topic: str) -> Counter[str]:
 
 
 async def test_a_matcher_killed_mid_batch_loses_no_offer_and_makes_none_twice(
-    services: ServiceProcesses, kafka_bootstrap: str
+    services: ServiceProcesses, kafka_bootstrap: str, mongodb_uri: str
 ) -> None:
     await services.ensure_topics()
     name = f"k{uuid.uuid4().hex[:6]}"
@@ -100,10 +100,11 @@ async def test_a_matcher_killed_mid_batch_loses_no_offer_and_makes_none_twice(
                               pay_cents_per_hour=9000)  # fmt: skip
             shift.local_start.local = start.strftime("%Y-%m-%dT%H:%M")
             shift.local_end.local = (start + timedelta(hours=4)).strftime("%Y-%m-%dT%H:%M")
-            posted.append(asyncio.create_task(scheduling.PostShift(spb.PostShiftRequest(
+            posted.append(spb.PostShiftRequest(
                 actor=staff, shift=shift, start_reading=spb.WALL_TIME_READING_EARLIER,
-                end_reading=spb.WALL_TIME_READING_EARLIER))))  # fmt: skip
-        shift_ids = [(await p).shift.shift_id for p in posted]
+                end_reading=spb.WALL_TIME_READING_EARLIER))  # fmt: skip
+        answers = await asyncio.gather(*(scheduling.PostShift(r) for r in posted))
+        shift_ids = [a.shift.shift_id for a in answers]
 
         async def offers(stub: Any) -> dict[str, int]:
             counts = {}
@@ -119,6 +120,11 @@ async def test_a_matcher_killed_mid_batch_loses_no_offer_and_makes_none_twice(
                 break
             await asyncio.sleep(0.01)
         services.kill("matching")  # mid-batch: some shifts offered, not all of them yet
+        client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongodb_uri)
+        rows = client[services.env["MATCHING_DATABASE"]]["changes"]
+        made_before = await rows.count_documents({"_id": {"$regex": r"^offer:.*:0000000001$"}})
+        await client.close()
+        assert 0 < made_before < 2 * SHIFTS, f"not killed mid-batch ({made_before} made)"
         services.start("matching", "matching.main", **own)
         await services.serving("matching")
         await channels[1].close()

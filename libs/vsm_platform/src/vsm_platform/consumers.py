@@ -47,7 +47,7 @@ def _span(record: ConsumerRecord[bytes, bytes], envelope: Envelope) -> trace.Spa
     )
 
 
-async def _partitions_of(bootstrap: str, topics: Sequence[str]) -> list[TopicPartition]:
+async def partitions_of(bootstrap: str, topics: Sequence[str]) -> list[TopicPartition]:
     """Every partition of the topics, as the broker describes them (they must exist)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
@@ -91,7 +91,7 @@ class Projection:
         )
         await consumer.start()
         try:
-            partitions = await _partitions_of(self._bootstrap, self._topics)
+            partitions = await partitions_of(self._bootstrap, self._topics)
             consumer.assign(partitions)
             await consumer.seek_to_beginning(*partitions)
             ends = await consumer.end_offsets(partitions)
