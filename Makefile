@@ -58,5 +58,7 @@ unit: install ## Unit tests only (no servers, seconds)
 test: lint ## Install, start the servers the suite needs, run every test, stop what it started
 	$(INFRA) with-servers -- $(VENV)/bin/pytest
 
-bench: install ## Matching engine vs the yardstick and a plain CP-SAT model; report in bench/results
+bench: install ## Engine vs the yardstick; live offer latency and a live fortnight; in bench/results
 	$(PY) -m bench.marketplace $(BENCH_ARGS)
+	$(INFRA) with-servers -- $(PY) -m bench.offers
+	$(INFRA) with-servers -- $(PY) -m bench.simulation
