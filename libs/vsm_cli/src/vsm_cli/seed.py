@@ -138,17 +138,23 @@ class Seeder:
         self.seeded.seconds[name] = time.perf_counter() - began
 
     async def _call(self, where: str, rpc: Callable[..., Awaitable[T]], request: Any) -> T:
-        """One call, retried while the record is being changed elsewhere (ABORTED on a lock);
-        a refusal becomes SeedError naming the record."""
-        for attempt in range(50):
+        """One call, retried while a service is starting (UNAVAILABLE) or the clinician's
+        bookings are being changed elsewhere at that moment (ABORTED on the ledger's lock: a
+        live market books too); a refusal becomes SeedError naming the record."""
+        for attempt in range(200):
             try:
                 return await rpc(request, timeout=30)
             except grpc.aio.AioRpcError as error:
                 if error.code() == grpc.StatusCode.UNAVAILABLE and attempt < 5:
                     await asyncio.sleep(0.5)
                     continue
+                if error.code() == grpc.StatusCode.ABORTED and "being changed" in (
+                    error.details() or ""
+                ):
+                    await asyncio.sleep(0.05)
+                    continue
                 raise SeedError(f"{where}: {error.code().name}: {error.details()}") from None
-        raise SeedError(f"{where}: still busy after 50 tries")
+        raise SeedError(f"{where}: still busy after 200 tries")
 
     async def _exists(self, rpc: Callable[..., Awaitable[Any]], request: Any) -> bool:
         try:

@@ -20,6 +20,7 @@ from vsm_platform.actor import Actor, ActorKind
 from vsm_platform.clock import Clock
 from vsm_rules.errors import FailedPrecondition, NotFound, PermissionDenied
 from vsm_rules.match_instance import MatchShift
+from vsm_rules.rest import clashes
 
 from matching.engine.market import Market
 from matching.engine.problem import Pair, Problem
@@ -121,12 +122,13 @@ class Matcher:
             fits[shift_id][clinician_id] = gain
         chosen = set(answer)
         made: list[Kept] = []
+        busy = self._offered_times(now)
         for shift_id, open_shift in problem.shifts.items():
             if shift_id not in live:  # posted while this re-match was reading offers
                 offers = (await self.offers_of(shift_id)).values()
                 live[shift_id] = await self._still_live(self.view.shifts[shift_id], offers, now)
             made += await self._offers_for(shift_id, open_shift.positions, fits[shift_id],
-                                           chosen, live[shift_id], now)  # fmt: skip
+                                           chosen, live[shift_id], now, busy)  # fmt: skip
         return made
 
     def has_market(self, profession: str) -> bool:
@@ -161,25 +163,49 @@ class Matcher:
             )  # fmt: skip
             fits = market.candidates(engine_shift)  # milliseconds: no search
             live = await self._still_live(shift, (await self.offers_of(shift_id)).values(), now)
-            return await self._offers_for(shift_id, positions, fits, set(), live, now)
+            busy = self._offered_times(now)
+            return await self._offers_for(shift_id, positions, fits, set(), live, now, busy)
+
+    def _offered_times(self, now: datetime) -> dict[str, list[tuple[datetime, datetime]]]:
+        """Each clinician's shifts with an offer to them standing now."""
+        busy: dict[str, list[tuple[datetime, datetime]]] = defaultdict(list)
+        for shift_id, offers in self._offers.items():
+            shift = self.view.shifts.get(shift_id)
+            if shift is None:
+                continue
+            for kept in offers.values():
+                if kept.outcome is None and now < kept.offer.expires_at:
+                    busy[kept.offer.clinician_id].append((shift.start, shift.end))
+        return busy
+
+    def _free_for(
+        self, clinician_id: str, shift: ShiftView, busy: dict[str, list[tuple[datetime, datetime]]]
+    ) -> bool:
+        """Whether no standing offer to the clinician is for work this shift overlaps (or
+        leaves too little rest beside): they could not take both, so they are not asked both."""
+        profile = self.view.profiles.get(clinician_id)
+        rest = profile.min_rest_minutes if profile else 0
+        return not clashes(busy.get(clinician_id, ()), shift.start, shift.end, rest)
 
     async def _offers_for(
         self, shift_id: str, positions: int, fits: dict[str, int], chosen: set[Pair],
-        live: list[Kept], now: datetime,
+        live: list[Kept], now: datetime, busy: dict[str, list[tuple[datetime, datetime]]],
     ) -> list[Kept]:  # fmt: skip
         """The offers one open shift needs now: live ones to clinicians who no longer fit are
-        withdrawn; then the best candidates not asked yet (the engine's picks first, the
-        facility's favourites first among near-equals), two live per open position."""
+        withdrawn; then the best candidates not asked yet and not holding an offer for clashing
+        work (the engine's picks first, the facility's favourites first among near-equals), two
+        live per open position."""
         view = self.view.shifts[shift_id]
         facility = self.view.facilities[view.facility_id]
         for kept in live:
             if kept.offer.clinician_id not in fits:
                 await self._settle(kept, Outcome.WITHDRAWN, "the clinician no longer fits")
         still = [k for k in live if k.offer.clinician_id in fits]
+        mine = {k.offer.clinician_id for k in still}
         candidates = [
             Candidate(c, g + (CHOSEN if (shift_id, c) in chosen else 0),
                       favourite=c in facility.favourites)
-            for c, g in fits.items()
+            for c, g in fits.items() if c in mine or self._free_for(c, view, busy)
         ]  # fmt: skip
         this_version = [k for k in (await self.offers_of(shift_id)).values()
                         if _version(k) == view.version]  # fmt: skip
@@ -188,7 +214,10 @@ class Matcher:
         attempts = [sum(1 for k in this_version if k.offer.clinician_id == c) for c in wanted]
         made = await asyncio.gather(*(self._offer(view, c, now, n)
                                       for c, n in zip(wanted, attempts, strict=True)))  # fmt: skip
-        return [k for k in made if k is not None]
+        offered = [k for k in made if k is not None]
+        for new in offered:
+            busy[new.offer.clinician_id].append((view.start, view.end))
+        return offered
 
     def _solve(self, problem: Problem) -> tuple[tuple[Pair, ...], Market]:
         answer = solve(problem, time_limit=self._time_limit, workers=2)

@@ -132,3 +132,21 @@ async def test_a_new_shift_is_placed_into_the_last_answer_without_a_full_rematch
     assert placed is not None
     assert [k.offer.clinician_id for k in placed] == ["c-cheap", "c-mid"]
     assert await matcher.place("s3") == []  # placed once: nothing more to offer
+
+
+async def test_no_clinician_is_offered_two_shifts_they_could_not_both_work(
+    market: Market,
+) -> None:
+    matcher, view, _, _ = market
+    overlapping = spb.Shift(shift_id="s-over", facility_id="f1", profession="RN", positions=1,
+                            version=1, patient_jurisdictions=["US-KS"],
+                            pay_cents_per_hour=9000)  # fmt: skip
+    overlapping.interval.start.FromDatetime(datetime(2027, 3, 10, 16, tzinfo=UTC))
+    overlapping.interval.end.FromDatetime(datetime(2027, 3, 10, 20, tzinfo=UTC))
+    view.apply(sev.ShiftPosted(shift=overlapping))
+    made = await matcher.rematch("RN")
+    offered: dict[str, set[str]] = {}
+    for kept in made:
+        offered.setdefault(kept.offer.clinician_id, set()).add(kept.offer.shift_id)
+    assert all(len(shifts) == 1 for shifts in offered.values()), offered
+    assert {"s1", "s-over"} == {s for shifts in offered.values() for s in shifts}
