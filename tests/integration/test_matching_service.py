@@ -71,36 +71,41 @@ async def _until(what: str, probe: Callable[[], Awaitable[T | None]], seconds: f
     pytest.fail(f"waited {seconds} s for {what}")
 
 
+async def _market_up(services: ServiceProcesses, *matchers: str) -> str:
+    """This run's topics, the licensing and scheduling services and the matching processes
+    named (one group); returns the run's name, which its records carry."""
+    await services.ensure_topics()
+    name = f"m{uuid.uuid4().hex[:6]}"
+    services.start("licensing", "licensing.main")
+    services.start("scheduling", "scheduling.main")
+    for process in matchers:
+        services.start(process, "matching.main", **_matcher_env(name))
+    await services.serving("licensing", "scheduling", *matchers)
+    return name
+
+
+def _matcher_env(name: str) -> dict[str, str]:
+    return {"MATCHING_GROUP": f"test-{name}", "MATCHING_SOLVE_SECONDS": "0.3"}
+
+
+def _staff(name: str) -> common_pb2.Actor:
+    return common_pb2.Actor(kind=common_pb2.ACTOR_KIND_USER, id="u-staff",
+                            role="facility_staff", organization_id=f"org-{name}")  # fmt: skip
+
+
 async def test_post_offer_decline_accept_and_fill(
     services: ServiceProcesses, kafka_bootstrap: str
 ) -> None:
-    await services.ensure_topics()
-    name = f"m{uuid.uuid4().hex[:6]}"
-    licensing_addr = services.start("licensing", "licensing.main")
-    scheduling_addr = services.start("scheduling", "scheduling.main")
-    matching_addr = services.start(
-        "matching", "matching.main", MATCHING_GROUP=f"test-{name}", MATCHING_SOLVE_SECONDS="0.3",
-    )  # fmt: skip
-    await services.serving("licensing", "scheduling", "matching")
+    name = await _market_up(services, "matching")
+    licensing_addr, scheduling_addr = services.address["licensing"], services.address["scheduling"]
     await seed(_market(name), licensing_addr, scheduling_addr)
-    staff = common_pb2.Actor(kind=common_pb2.ACTOR_KIND_USER, id="u-staff",
-                             role="facility_staff", organization_id=f"org-{name}")  # fmt: skip
-
-    scheduling_channel, matching_channel = channel(scheduling_addr), channel(matching_addr)
+    scheduling_channel = channel(scheduling_addr)
+    matching_channel = channel(services.address["matching"])
     licensing_channel = channel(licensing_addr)
     try:
         scheduling = sgrpc.SchedulingServiceStub(scheduling_channel)
         matching = mgrpc.MatchingServiceStub(matching_channel)
-        start = (datetime.now(UTC) + timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
-        shift = spb.Shift(facility_id=f"f-{name}", profession="RN", positions=1, skills=[name],
-                          patient_jurisdictions=["US-KS"], pay_cents_per_hour=9000)  # fmt: skip
-        chicago = start.astimezone(ZoneInfo("America/Chicago"))
-        shift.local_start.local = chicago.strftime("%Y-%m-%dT%H:%M")
-        shift.local_end.local = (chicago + timedelta(hours=4)).strftime("%Y-%m-%dT%H:%M")
-        posted = (await scheduling.PostShift(spb.PostShiftRequest(
-            actor=staff, shift=shift, start_reading=spb.WALL_TIME_READING_EARLIER,
-            end_reading=spb.WALL_TIME_READING_EARLIER,
-        ))).shift  # fmt: skip
+        posted = await _post(scheduling, _staff(name), name, positions=1)
 
         async def offers() -> list[Any]:
             listed = await matching.ListOffers(mpb.ListOffersRequest(shift_id=posted.shift_id))
@@ -175,21 +180,13 @@ async def test_post_offer_decline_accept_and_fill(
 async def test_two_hundred_accepts_across_two_processes_book_two_and_a_replay_changes_nothing(
     services: ServiceProcesses, kafka_bootstrap: str
 ) -> None:
-    await services.ensure_topics()
-    name = f"m{uuid.uuid4().hex[:6]}"
-    licensing_addr = services.start("licensing", "licensing.main")
-    scheduling_addr = services.start("scheduling", "scheduling.main")
-    matching = {"matching": "", "matching-2": ""}
-    for process in matching:
-        matching[process] = services.start(
-            process, "matching.main", MATCHING_GROUP=f"test-{name}", MATCHING_SOLVE_SECONDS="0.3"
-        )
-    await services.serving("licensing", "scheduling", *matching)
+    name = await _market_up(services, "matching", "matching-2")
+    licensing_addr, scheduling_addr = services.address["licensing"], services.address["scheduling"]
+    matching = {p: services.address[p] for p in ("matching", "matching-2")}
     market = _market(name)
     market["clinicians"] += [_nurse(name, f"c{i}", 7000 + 100 * i) for i in range(4, 8)]
     await seed(market, licensing_addr, scheduling_addr)
-    staff = common_pb2.Actor(kind=common_pb2.ACTOR_KIND_USER, id="u-staff",
-                             role="facility_staff", organization_id=f"org-{name}")  # fmt: skip
+    staff = _staff(name)
     channels = [channel(scheduling_addr), *(channel(a) for a in matching.values())]
     try:
         scheduling = sgrpc.SchedulingServiceStub(channels[0])
@@ -232,8 +229,7 @@ async def test_two_hundred_accepts_across_two_processes_book_two_and_a_replay_ch
         # a replay: both matching processes go, one comes back and reads every topic again
         services.kill("matching-2")
         services.stop("matching")
-        services.start("matching", "matching.main", MATCHING_GROUP=f"test-{name}",
-                       MATCHING_SOLVE_SECONDS="0.3")  # fmt: skip
+        services.start("matching", "matching.main", **_matcher_env(name))
         await services.serving("matching")
         await channels[1].close()
         channels[1] = channel(services.address["matching"])
@@ -272,14 +268,8 @@ async def _post(
 async def test_two_instances_split_the_professions_without_duplicate_offers(
     services: ServiceProcesses, kafka_bootstrap: str
 ) -> None:
-    await services.ensure_topics()
-    name = f"m{uuid.uuid4().hex[:6]}"
-    licensing_addr = services.start("licensing", "licensing.main")
-    scheduling_addr = services.start("scheduling", "scheduling.main")
-    for process in ("matching", "matching-2"):
-        services.start(process, "matching.main", MATCHING_GROUP=f"test-{name}",
-                       MATCHING_SOLVE_SECONDS="0.3")  # fmt: skip
-    await services.serving("licensing", "scheduling", "matching", "matching-2")
+    name = await _market_up(services, "matching", "matching-2")
+    licensing_addr, scheduling_addr = services.address["licensing"], services.address["scheduling"]
     channels = [channel(services.address[p]) for p in ("scheduling", "matching", "matching-2")]
     try:
         scheduling = sgrpc.SchedulingServiceStub(channels[0])
@@ -304,10 +294,8 @@ async def test_two_instances_split_the_professions_without_duplicate_offers(
                 clinician["licences"] = []
             market["clinicians"].append(clinician)
         await seed(market, licensing_addr, scheduling_addr)
-        staff = common_pb2.Actor(kind=common_pb2.ACTOR_KIND_USER, id="u-staff",
-                                 role="facility_staff", organization_id=f"org-{name}")  # fmt: skip
-        nurses = await _post(scheduling, staff, name, positions=1)
-        scribing = await _post(scheduling, staff, name, positions=2, profession=second)
+        nurses = await _post(scheduling, _staff(name), name, positions=1)
+        scribing = await _post(scheduling, _staff(name), name, positions=2, profession=second)
 
         async def offers_of(shift_id: str, count: int) -> list[Any] | None:
             listed = await stubs[0].ListOffers(mpb.ListOffersRequest(shift_id=shift_id))

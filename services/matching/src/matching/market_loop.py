@@ -44,7 +44,12 @@ class MarketLoop:
 
     def posted(self, shift_id: str, profession: str) -> None:
         """A new shift: fitted into its profession's last answer in milliseconds, when there is
-        one and nothing else in that market changed since (else the full re-match places it)."""
+        one and nothing else in that market changed since (else the full re-match places it). A
+        shift read while the read model catches up (a replay) always takes the full re-match,
+        which reads the offers already made."""
+        if not self.ready.is_set():
+            self.touched([profession])
+            return
         self._posted[shift_id] = profession
         self._wake.set()
 
@@ -85,7 +90,7 @@ class MarketLoop:
                 if profession in self._dirty or not self._owns(profession):
                     continue
                 try:
-                    if await self._matcher.place(shift_id) is None:
+                    if await self._matcher.place(shift_id, fresh=True) is None:
                         self._dirty.add(profession)
                     self.placed += 1
                 except Exception:

@@ -134,11 +134,12 @@ class Matcher:
     def has_market(self, profession: str) -> bool:
         return profession in self._markets
 
-    async def place(self, shift_id: str) -> list[Kept] | None:
+    async def place(self, shift_id: str, fresh: bool = False) -> list[Kept] | None:
         """Offers a newly posted shift in milliseconds: its candidates are read off the
         profession's last solved market (every rule, no search), best gain first; the next full
         re-optimisation weighs it against the rest. None when the profession has no solved
-        market yet (a full re-match is due)."""
+        market yet (a full re-match is due). `fresh`: the shift was posted while this instance
+        owned its profession, so it has no offers but those made here (none are read back)."""
         shift = self.view.shifts.get(shift_id)
         if shift is None:
             return []
@@ -161,6 +162,8 @@ class Matcher:
                 start=shift.start, end=shift.end, positions=positions,
                 value_cents=shift.value_cents,
             )  # fmt: skip
+            if fresh:
+                self._offers.setdefault(shift_id, {})
             fits = market.candidates(engine_shift)  # milliseconds: no search
             live = await self._still_live(shift, (await self.offers_of(shift_id)).values(), now)
             busy = self._offered_times(now)
