@@ -23,7 +23,7 @@ from scheduling.catalogue import (
     organization_to_proto,
     shift_to_proto,
 )
-from scheduling.marketplace import Facility, Organization
+from scheduling.marketplace import Facility, Organization, ShiftDraft
 from scheduling.profiles import Profiles, profile_from_proto, profile_to_proto
 
 SERVICE_NAME = "vsm.scheduling.v1.SchedulingService"
@@ -149,23 +149,25 @@ class SchedulingApi(pb_grpc.SchedulingServiceServicer):
         facility, version = await self._catalogue.facility(request.facility_id)
         return pb.FacilityResponse(facility=facility_to_proto(facility, version))
 
-    async def PostShift(self, request: Any, context: Any) -> Any:
+    @staticmethod
+    def _posting(request: Any) -> tuple[Actor, ShiftDraft]:
+        """Who posts, and the draft of a PostShift or PostShiftSeries request."""
         actor = Actor.from_proto(request.actor)
         if not request.shift.facility_id:
             raise InvalidArgument("shift.facility_id", "must not be empty")
         with within("shift"):
-            draft = draft_from_proto(request)
+            return actor, draft_from_proto(request)
+
+    async def PostShift(self, request: Any, context: Any) -> Any:
+        actor, draft = self._posting(request)
+        with within("shift"):
             shift, version = await self._catalogue.post(
                 actor, request.shift.facility_id, draft, request.idempotency_key
             )
         return pb.PostShiftResponse(shift=shift_to_proto(shift, version))
 
     async def PostShiftSeries(self, request: Any, context: Any) -> Any:
-        actor = Actor.from_proto(request.actor)
-        if not request.shift.facility_id:
-            raise InvalidArgument("shift.facility_id", "must not be empty")
-        with within("shift"):
-            draft = draft_from_proto(request)
+        actor, draft = self._posting(request)
         series_id, posted = await self._catalogue.post_series(
             actor, request.shift.facility_id, draft, request.recurrence.every_days,
             request.recurrence.occurrences, request.idempotency_key,
