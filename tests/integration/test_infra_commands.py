@@ -3,6 +3,7 @@ servers are only waited for."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -45,42 +46,52 @@ class Infra:
         assert done.returncode == 0, done.stdout + done.stderr
         return done.stdout
 
+    def quietly(self, command: str, env: dict[str, str]) -> None:
+        """Runs a clean-up command, whatever it says."""
+        with contextlib.suppress(AssertionError, subprocess.TimeoutExpired):
+            self(command, env=env)
+
 
 @pytest.mark.restarts
 def test_up_twice_then_down_stops_exactly_what_up_started(tmp_path: Path) -> None:
     if os.environ.get("KAFKA_BOOTSTRAP") or os.environ.get("MONGODB_URI"):
         pytest.skip("outside servers are configured; this test starts its own")
     infra = Infra(tmp_path)
-    first = infra("up")
-    assert "kafka: 127.0.0.1:" in first and "(started, pid" in first
-    assert "topics created: 8" in first
-    assert (tmp_path / "run" / "kafka.pid").exists()
-    assert (tmp_path / "run" / "mongodb.pid").exists()
+    ports: dict[str, str] = {}
+    try:
+        first = infra("up")
+        assert "kafka: 127.0.0.1:" in first and "(started, pid" in first
+        assert "topics created: 8" in first
+        assert (tmp_path / "run" / "kafka.pid").exists()
+        assert (tmp_path / "run" / "mongodb.pid").exists()
 
-    second = infra("up")
-    assert second.count("already running") == 2
-    assert "topics created" not in second
+        second = infra("up")
+        assert second.count("already running") == 2
+        assert "topics created" not in second
 
-    status = infra("status")
-    assert status.count("answers") == 2 and "does not answer" not in status
+        status = infra("status")
+        assert status.count("answers") == 2 and "does not answer" not in status
 
-    ports = {"LICENSING_ADDR": f"127.0.0.1:{free_port()}",  # our services, on these servers
-             "SCHEDULING_ADDR": f"127.0.0.1:{free_port()}",
-             "MATCHING_ADDR": f"127.0.0.1:{free_port()}"}  # fmt: skip
-    services = infra("services-up", env=ports)
-    assert f"licensing: {ports['LICENSING_ADDR']} (started, pid" in services
-    assert f"scheduling: {ports['SCHEDULING_ADDR']} (started, pid" in services
-    assert f"matching: {ports['MATCHING_ADDR']} (started, pid" in services
-    assert infra("services-up", env=ports).count("already running") == 3
-    stopped = infra("services-down", env=ports)
-    assert "services stopped: licensing, scheduling, matching" in stopped
-    assert not (tmp_path / "run" / "licensing.pid").exists()
+        for variable in ("LICENSING_ADDR", "SCHEDULING_ADDR", "MATCHING_ADDR"):
+            ports[variable] = f"127.0.0.1:{free_port()}"  # our services, on these servers
+        services = infra("services-up", env=ports)
+        assert f"licensing: {ports['LICENSING_ADDR']} (started, pid" in services
+        assert f"scheduling: {ports['SCHEDULING_ADDR']} (started, pid" in services
+        assert f"matching: {ports['MATCHING_ADDR']} (started, pid" in services
+        assert infra("services-up", env=ports).count("already running") == 3
+        stopped = infra("services-down", env=ports)
+        assert "services stopped: licensing, scheduling, matching" in stopped
+        assert not (tmp_path / "run" / "licensing.pid").exists()
 
-    assert "stopped: kafka, mongodb" in infra("down")
-    assert not (tmp_path / "run" / "kafka.pid").exists()
-    after = infra("status")
-    assert after.count("does not answer") == 2
-    assert "stopped: nothing was running" in infra("down")
+        assert "stopped: kafka, mongodb" in infra("down")
+        assert not (tmp_path / "run" / "kafka.pid").exists()
+        after = infra("status")
+        assert after.count("does not answer") == 2
+        assert "stopped: nothing was running" in infra("down")
+    finally:  # a failed step leaves nothing running behind it
+        if ports:
+            infra.quietly("services-down", ports)
+        infra.quietly("down", {})
 
 
 def test_outside_servers_are_waited_for_and_never_started(

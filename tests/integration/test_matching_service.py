@@ -105,6 +105,7 @@ async def test_post_offer_decline_accept_and_fill(
     try:
         scheduling = sgrpc.SchedulingServiceStub(scheduling_channel)
         matching = mgrpc.MatchingServiceStub(matching_channel)
+        await _until("the matcher to read every licence", lambda: _licensed_in_kansas(matching, 4))
         posted = await _post(scheduling, _staff(name), name, positions=1)
 
         async def offers() -> list[Any]:
@@ -246,6 +247,17 @@ async def test_two_hundred_accepts_across_two_processes_book_two_and_a_replay_ch
     finally:
         for open_channel in channels:
             await open_channel.close()
+
+
+async def _licensed_in_kansas(matching: Any, count: int) -> bool:
+    """Whether the matcher's read model has `count` nurses licensed for Kansas (the heat map
+    answers it): events of the licensing and scheduling topics arrive each at their own pace."""
+    request = mpb.GetSupplyRequest(profession="RN", jurisdictions=["US-KS"])
+    hour = (datetime.now(UTC) + timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
+    request.window.start.FromDatetime(hour)
+    request.window.end.FromDatetime(hour + timedelta(hours=1))
+    cells = (await matching.GetSupply(request)).cells
+    return bool(sum(c.clinicians for c in cells) == count)
 
 
 async def _post(

@@ -55,6 +55,7 @@ class Matcher:
         self._time_limit = time_limit
         self._offer_minutes = offer_minutes
         self._offers: dict[str, dict[str, Kept]] = {}  # by shift, then offer id
+        self._standing: dict[str, dict[str, Kept]] = defaultdict(dict)  # open, by clinician
         self._locks: dict[str, asyncio.Lock] = {}
         self._accepting: set[str] = set()  # offers being accepted by this process now
         self._markets: dict[str, Market] = {}  # by profession: the last answer, for new shifts
@@ -68,8 +69,22 @@ class Matcher:
     async def offers_of(self, shift_id: str) -> dict[str, Kept]:
         """The shift's offers, read once from the store, then kept current in memory."""
         if shift_id not in self._offers:
-            self._offers[shift_id] = {k.offer.id: k for k in await self._store.of_shift(shift_id)}
+            self._offers[shift_id] = {}
+            for kept in await self._store.of_shift(shift_id):
+                self._keep(kept)
         return self._offers[shift_id]
+
+    def _keep(self, kept: Kept) -> None:
+        """Remembers an offer of a shift whose offers are known, and whether it stands."""
+        known = self._offers.get(kept.offer.shift_id)
+        if known is None:
+            return
+        known[kept.offer.id] = kept
+        mine = self._standing[kept.offer.clinician_id]
+        if kept.outcome is None:
+            mine[kept.offer.id] = kept
+        else:
+            mine.pop(kept.offer.id, None)
 
     def note(self, kept: Kept) -> None:
         """An offer made or settled (here, or by another instance: from the events)."""
@@ -77,7 +92,7 @@ class Matcher:
         if known is not None:
             before = known.get(kept.offer.id)
             if before is None or before.outcome is None:
-                known[kept.offer.id] = kept
+                self._keep(kept)
 
     async def hand_over(self, professions: Iterable[str]) -> None:
         """Ownership of these professions moves: wait for any re-match of theirs in flight, and
@@ -87,7 +102,8 @@ class Matcher:
                 for shift_id in [s for s in self._offers
                                  if (v := self.view.shifts.get(s)) is None
                                  or v.profession == profession]:  # fmt: skip
-                    del self._offers[shift_id]
+                    for kept in self._offers.pop(shift_id).values():
+                        self._standing[kept.offer.clinician_id].pop(kept.offer.id, None)
                 self._markets.pop(profession, None)
 
     # ------------------------------------------------------------ re-matching
@@ -122,13 +138,12 @@ class Matcher:
             fits[shift_id][clinician_id] = gain
         chosen = set(answer)
         made: list[Kept] = []
-        busy = self._offered_times(now)
         for shift_id, open_shift in problem.shifts.items():
             if shift_id not in live:  # posted while this re-match was reading offers
                 offers = (await self.offers_of(shift_id)).values()
                 live[shift_id] = await self._still_live(self.view.shifts[shift_id], offers, now)
             made += await self._offers_for(shift_id, open_shift.positions, fits[shift_id],
-                                           chosen, live[shift_id], now, busy)  # fmt: skip
+                                           chosen, live[shift_id], now)  # fmt: skip
         return made
 
     def has_market(self, profession: str) -> bool:
@@ -166,33 +181,26 @@ class Matcher:
                 self._offers.setdefault(shift_id, {})
             fits = market.candidates(engine_shift)  # milliseconds: no search
             live = await self._still_live(shift, (await self.offers_of(shift_id)).values(), now)
-            busy = self._offered_times(now)
-            return await self._offers_for(shift_id, positions, fits, set(), live, now, busy)
+            return await self._offers_for(shift_id, positions, fits, set(), live, now)
 
-    def _offered_times(self, now: datetime) -> dict[str, list[tuple[datetime, datetime]]]:
-        """Each clinician's shifts with an offer to them standing now."""
-        busy: dict[str, list[tuple[datetime, datetime]]] = defaultdict(list)
-        for shift_id, offers in self._offers.items():
-            shift = self.view.shifts.get(shift_id)
-            if shift is None:
-                continue
-            for kept in offers.values():
-                if kept.outcome is None and now < kept.offer.expires_at:
-                    busy[kept.offer.clinician_id].append((shift.start, shift.end))
-        return busy
-
-    def _free_for(
-        self, clinician_id: str, shift: ShiftView, busy: dict[str, list[tuple[datetime, datetime]]]
-    ) -> bool:
+    def _free_for(self, clinician_id: str, shift: ShiftView, now: datetime) -> bool:
         """Whether no standing offer to the clinician is for work this shift overlaps (or
         leaves too little rest beside): they could not take both, so they are not asked both."""
+        standing = self._standing.get(clinician_id)
+        if not standing:
+            return True
         profile = self.view.profiles.get(clinician_id)
         rest = profile.min_rest_minutes if profile else 0
-        return not clashes(busy.get(clinician_id, ()), shift.start, shift.end, rest)
+        times = []
+        for kept in standing.values():
+            other = self.view.shifts.get(kept.offer.shift_id)
+            if other is not None and now < kept.offer.expires_at:
+                times.append((other.start, other.end))
+        return not clashes(times, shift.start, shift.end, rest)
 
     async def _offers_for(
         self, shift_id: str, positions: int, fits: dict[str, int], chosen: set[Pair],
-        live: list[Kept], now: datetime, busy: dict[str, list[tuple[datetime, datetime]]],
+        live: list[Kept], now: datetime,
     ) -> list[Kept]:  # fmt: skip
         """The offers one open shift needs now: live ones to clinicians who no longer fit are
         withdrawn; then the best candidates not asked yet and not holding an offer for clashing
@@ -208,7 +216,7 @@ class Matcher:
         candidates = [
             Candidate(c, g + (CHOSEN if (shift_id, c) in chosen else 0),
                       favourite=c in facility.favourites)
-            for c, g in fits.items() if c in mine or self._free_for(c, view, busy)
+            for c, g in fits.items() if c in mine or self._free_for(c, view, now)
         ]  # fmt: skip
         this_version = [k for k in (await self.offers_of(shift_id)).values()
                         if _version(k) == view.version]  # fmt: skip
@@ -217,10 +225,7 @@ class Matcher:
         attempts = [sum(1 for k in this_version if k.offer.clinician_id == c) for c in wanted]
         made = await asyncio.gather(*(self._offer(view, c, now, n)
                                       for c, n in zip(wanted, attempts, strict=True)))  # fmt: skip
-        offered = [k for k in made if k is not None]
-        for new in offered:
-            busy[new.offer.clinician_id].append((view.start, view.end))
-        return offered
+        return [k for k in made if k is not None]
 
     def _solve(self, problem: Problem) -> tuple[tuple[Pair, ...], Market]:
         answer = solve(problem, time_limit=self._time_limit, workers=2)
@@ -261,7 +266,8 @@ class Matcher:
         if not await self._store.record(offer, shift.start, MATCHER):
             return None  # made already (a replay, a retry)
         kept = Kept(offer, None, shift.start)
-        (await self.offers_of(shift.id))[offer.id] = kept
+        await self.offers_of(shift.id)
+        self._keep(kept)
         return kept
 
     async def _settle(self, kept: Kept, outcome: Outcome, reason: str,
@@ -270,7 +276,8 @@ class Matcher:
         if settled is None:  # settled elsewhere first: read what stands
             settled = await self._store.get(kept.offer.id)
         if settled is not None:
-            (await self.offers_of(kept.offer.shift_id))[kept.offer.id] = settled
+            await self.offers_of(kept.offer.shift_id)
+            self._keep(settled)
         return settled
 
     # ------------------------------------------------------------ clinicians' answers

@@ -10,6 +10,7 @@ makes no second offer."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
@@ -97,9 +98,11 @@ class OfferStore:
     async def record(self, offer: Offer, shift_start: datetime, actor: Actor) -> bool:
         """Keeps and announces a new offer (listings first, so a reader never misses a kept
         offer); False when this offer was made already (a retry, a replay, another instance)."""
-        for listing in (f"shift-offer:{offer.shift_id}:{offer.id}",
-                        f"clinician-offer:{offer.clinician_id}:{offer.id}"):  # fmt: skip
-            await insert_unique(self._rows, {"_id": listing, "offer": offer.id})
+        await asyncio.gather(*(
+            insert_unique(self._rows, {"_id": listing, "offer": offer.id})
+            for listing in (f"shift-offer:{offer.shift_id}:{offer.id}",
+                            f"clinician-offer:{offer.clinician_id}:{offer.id}")
+        ))  # fmt: skip
         event = events_pb2.OfferMade(offer=offer_to_proto(offer, None, shift_start))
         try:
             await self._changes.append(
