@@ -83,7 +83,8 @@ class MarketLoop:
         await self.ready.wait()
         while True:
             await self._wake.wait()
-            await asyncio.sleep(self._window)  # let the rest of a burst arrive
+            if self._dirty:  # a market changed: let the rest of a burst arrive, match once
+                await asyncio.sleep(self._window)
             self._wake.clear()
             posted, self._posted = self._posted, {}
             for shift_id, profession in posted.items():
