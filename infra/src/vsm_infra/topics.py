@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -39,6 +40,22 @@ async def ensure_topics(
             ]
             if errors:
                 raise RuntimeError(f"could not create topics: {errors}")
+            await _until_described(admin, [topic.name for topic in missing])
         return [topic.name for topic in missing]
     finally:
         await admin.close()
+
+
+async def _until_described(
+    admin: AIOKafkaAdminClient, names: list[str], seconds: float = 30.0
+) -> None:
+    """Waits until the broker describes every new topic with its leaders (a topic is readable
+    a moment after its creation is acknowledged)."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while asyncio.get_running_loop().time() < deadline:
+        described = await admin.describe_topics(names)
+        if all(t["error_code"] == 0 and t["partitions"] and
+               all(p["leader"] >= 0 for p in t["partitions"]) for t in described):  # fmt: skip
+            return
+        await asyncio.sleep(0.2)
+    raise RuntimeError(f"topics not readable after {seconds:g} s: {names}")

@@ -65,6 +65,17 @@ async def partitions_of(bootstrap: str, topics: Sequence[str]) -> list[TopicPart
     return sorted(partitions)
 
 
+async def _when_readable(bootstrap: str, topics: Sequence[str]) -> list[TopicPartition]:
+    """The topics' partitions once the broker can describe them all: a topic created a moment
+    ago (or a broker just started) is waited for, not a reason to stop reading."""
+    while True:
+        try:
+            return await partitions_of(bootstrap, topics)
+        except RuntimeError as error:
+            logger.warning("waiting for the topics to be readable: %s", error)
+            await asyncio.sleep(0.5)
+
+
 async def _caught_up(consumer: AIOKafkaConsumer, ends: dict[TopicPartition, int]) -> bool:
     for partition, end in ends.items():
         if await consumer.position(partition) < end:
@@ -91,7 +102,7 @@ class Projection:
         )
         await consumer.start()
         try:
-            partitions = await partitions_of(self._bootstrap, self._topics)
+            partitions = await _when_readable(self._bootstrap, self._topics)
             consumer.assign(partitions)
             await consumer.seek_to_beginning(*partitions)
             ends = await consumer.end_offsets(partitions)
