@@ -33,6 +33,8 @@ from zoneinfo import ZoneInfo
 from aiokafka import AIOKafkaConsumer
 from vsm.common.v1 import common_pb2
 from vsm.matching.v1 import events_pb2 as matching_events
+from vsm.matching.v1 import matching_service_pb2 as mpb
+from vsm.matching.v1 import matching_service_pb2_grpc as mgrpc
 from vsm.scheduling.v1 import scheduling_service_pb2 as spb
 from vsm.scheduling.v1 import scheduling_service_pb2_grpc as sgrpc
 from vsm_cli.seed import seed
@@ -106,14 +108,18 @@ def _new_shift(rng: random.Random, document: dict[str, Any], n: int) -> tuple[st
     return raw["id"], shift
 
 
-async def _quiet(clock: OfferClock, seconds: float, limit: float) -> float:
-    """Waits until no offer has arrived for `seconds` (at most `limit`); the time it took."""
+async def _quiet(clock: OfferClock, matching: Any, seconds: float, limit: float) -> float:
+    """Waits until no offer has arrived and the matcher has run no re-match for `seconds` (at
+    most `limit`): the seeded market is matched and the matcher idle. The time it took."""
     began = time.time()
+    rematches, still_since = -1, time.time()
     while time.time() - began < limit:
-        quiet_for = time.time() - clock.last_offer
-        if quiet_for >= seconds:
+        status = await matching.GetInstanceStatus(mpb.GetInstanceStatusRequest())
+        if status.rematches != rematches:
+            rematches, still_since = status.rematches, time.time()
+        if min(time.time() - clock.last_offer, time.time() - still_since) >= seconds:
             break
-        await asyncio.sleep(seconds - quiet_for)
+        await asyncio.sleep(1.0)
     return time.time() - began
 
 
@@ -145,7 +151,10 @@ async def bench(clinicians: int, shifts: int, rate: float, seconds: float) -> di
         seeded = await seed(copy.deepcopy(document), licensing, scheduling, True, 16)
         seed_seconds = time.time() - began
         clock.last_offer = time.time()  # from here: quiet once the seeded market is offered
-        settle_seconds = await _quiet(clock, 10.0, 900.0)
+        matching_channel = channel(services.address["matching"])
+        matcher = mgrpc.MatchingServiceStub(matching_channel)  # type: ignore[no-untyped-call]
+        settle_seconds = await _quiet(clock, matcher, 10.0, 900.0)
+        await matching_channel.close()
         initial_offers = clock.offers
 
         rng = random.Random(5)
