@@ -121,6 +121,7 @@ class MarketView:
     shifts: dict[str, ShiftView] = field(default_factory=dict)
     profiles: dict[str, ProfileView] = field(default_factory=dict)
     bookings: dict[Pair, BookingView] = field(default_factory=dict)
+    by_shift: dict[str, dict[str, BookingView]] = field(default_factory=dict)  # its bookings
     records: dict[str, tuple[int, LicensingRecord]] = field(default_factory=dict)
     compacts: dict[str, Any] = field(default_factory=_repo_tables_document)
     _tables: CompactTables | None = None
@@ -201,15 +202,18 @@ class MarketView:
 
     def _on_BookingConfirmed(self, event: scheduling_events.BookingConfirmed) -> Iterable[str]:
         b = event.booking
-        self.bookings[(b.shift_id, b.clinician_id)] = BookingView(
+        booking = BookingView(
             b.shift_id, b.clinician_id, _instant(b.interval.start), _instant(b.interval.end),
             b.rate_cents_per_hour,
         )  # fmt: skip
+        self.bookings[(b.shift_id, b.clinician_id)] = booking
+        self.by_shift.setdefault(b.shift_id, {})[b.clinician_id] = booking
         return self._profession_of(b.clinician_id)
 
     def _on_BookingReleased(self, event: scheduling_events.BookingReleased) -> Iterable[str]:
         b = event.booking
         self.bookings.pop((b.shift_id, b.clinician_id), None)
+        self.by_shift.get(b.shift_id, {}).pop(b.clinician_id, None)
         return self._profession_of(b.clinician_id)
 
     def _on_LicensingRecordChanged(
@@ -238,7 +242,7 @@ class MarketView:
         return self._tables
 
     def booked_on(self, shift_id: str) -> list[BookingView]:
-        return [b for (s, _), b in self.bookings.items() if s == shift_id]
+        return list(self.by_shift.get(shift_id, {}).values())
 
     def open_positions(self, shift_id: str) -> int:
         shift = self.shifts.get(shift_id)
