@@ -40,6 +40,11 @@ class Actor:
         """One of our operators: a user with the operator role."""
         return self.kind == ActorKind.USER and self.role == OPERATOR_ROLE
 
+    def speaks_for(self, user_id: str) -> bool:
+        """Whether it may act as this user: the user themselves, an operator, or a partner
+        system acting for its users."""
+        return self.id == user_id or self.is_operator or self.kind == ActorKind.PARTNER
+
     @classmethod
     def service(cls, name: str) -> Actor:
         return cls(ActorKind.SERVICE, name)

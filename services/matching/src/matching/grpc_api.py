@@ -14,7 +14,7 @@ from typing import Any
 import grpc
 from vsm.matching.v1 import matching_service_pb2 as pb
 from vsm.matching.v1 import matching_service_pb2_grpc as pb_grpc
-from vsm_platform.actor import Actor, ActorKind
+from vsm_platform.actor import Actor
 from vsm_platform.values import interval_from_proto
 from vsm_rules.errors import InvalidArgument, NotFound, PermissionDenied
 from vsm_rules.jurisdictions import US_STATES, check_jurisdiction
@@ -93,8 +93,7 @@ class MatchingApi(pb_grpc.MatchingServiceServicer):
         shift = self._shift(request.shift_id)
         if not request.clinician_id:
             raise InvalidArgument("clinician_id", "must not be empty")
-        acts_for = actor.kind == ActorKind.PARTNER or actor.is_operator
-        if actor.id != request.clinician_id and not acts_for:
+        if not actor.speaks_for(request.clinician_id):
             raise PermissionDenied("a clinician asks about themselves only")
         profile = self._matcher.view.profiles.get(request.clinician_id)
         if profile is None:

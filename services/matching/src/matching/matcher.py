@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Protocol
 
-from vsm_platform.actor import Actor, ActorKind
+from vsm_platform.actor import Actor
 from vsm_platform.clock import Clock
 from vsm_rules.errors import FailedPrecondition, NotFound, PermissionDenied
 from vsm_rules.match_instance import MatchShift
@@ -94,11 +94,15 @@ class Matcher:
             if before is None or before.outcome is None:
                 self._keep(kept)
 
+    def _lock(self, profession: str) -> asyncio.Lock:
+        """The lock that keeps one profession's re-matches and placements one at a time."""
+        return self._locks.setdefault(profession, asyncio.Lock())
+
     async def hand_over(self, professions: Iterable[str]) -> None:
         """Ownership of these professions moves: wait for any re-match of theirs in flight, and
         forget their offers, so that whoever matches them next reads them afresh."""
         for profession in professions:
-            async with self._locks.setdefault(profession, asyncio.Lock()):
+            async with self._lock(profession):
                 for shift_id in [s for s in self._offers
                                  if (v := self.view.shifts.get(s)) is None
                                  or v.profession == profession]:  # fmt: skip
@@ -111,8 +115,7 @@ class Matcher:
     async def rematch(self, profession: str) -> list[Kept]:
         """Re-matches one profession's market and makes the offers its answer calls for;
         returns the offers made. One re-match per profession at a time."""
-        lock = self._locks.setdefault(profession, asyncio.Lock())
-        async with lock:
+        async with self._lock(profession):
             return await self._rematch(profession)
 
     async def _rematch(self, profession: str) -> list[Kept]:
@@ -158,8 +161,7 @@ class Matcher:
         shift = self.view.shifts.get(shift_id)
         if shift is None:
             return []
-        lock = self._locks.setdefault(shift.profession, asyncio.Lock())
-        async with lock:
+        async with self._lock(shift.profession):
             market = self._markets.get(shift.profession)
             if market is None:
                 return None
@@ -286,8 +288,7 @@ class Matcher:
         kept = await self._store.get(offer_id_)
         if kept is None:
             raise NotFound(f"no offer {offer_id_!r}")
-        acts_for = actor.kind == ActorKind.PARTNER or actor.is_operator
-        if actor.id != kept.offer.clinician_id and not acts_for:
+        if not actor.speaks_for(kept.offer.clinician_id):
             raise PermissionDenied(
                 "only the clinician it was made to (or a partner acting for them) answers an offer"
             )
