@@ -137,10 +137,8 @@ class Bookings:
         clinician's withdrawal keeps the policy's notice (an operator's release need not, nor
         one of our services', e.g. the matcher's when a licence no longer allows the work)."""
         shift, _ = await self._catalogue.shift(shift_id)
-        if withdrawal and not actor.is_operator and actor.kind != ActorKind.SERVICE:
-            refusal = self.policy.withdrawal_refusal(shift, self._clock_now())
-            if refusal:
-                raise FailedPrecondition(refusal)
+        if withdrawal:
+            self._check_notice(actor, shift)
         held = await self._ledger.release(shift_id, clinician_id)
         aggregate = booked_aggregate(held)
         rate = await self._rate(held)
@@ -195,6 +193,15 @@ class Bookings:
             )
         return shift, version, released
 
+    def _check_notice(self, actor: Actor, shift: Shift) -> None:
+        """A clinician withdraws within the policy's notice; an operator, or one of our services
+        (the matcher, when a licence no longer allows the work), is not bound by it."""
+        if actor.is_operator or actor.kind == ActorKind.SERVICE:
+            return
+        refusal = self.policy.withdrawal_refusal(shift, self._clock_now())
+        if refusal:
+            raise FailedPrecondition(refusal)
+
     async def save_profile(
         self, actor: Actor, profile: WorkProfile, expected_version: int, release_clashing: bool
     ) -> tuple[WorkProfile, int, list[pb.ReleasedBooking]]:
@@ -204,12 +211,8 @@ class Bookings:
         released = []
         if release_clashing:
             clashes = await self._profiles.clashes(profile)
-            if clashes and not actor.is_operator:
-                for shift_id, _ in clashes:
-                    shift, _ = await self._catalogue.shift(shift_id)
-                    refusal = self.policy.withdrawal_refusal(shift, self._clock_now())
-                    if refusal:
-                        raise FailedPrecondition(refusal)
+            for shift_id, _ in clashes:  # every one within the notice first, or none
+                self._check_notice(actor, (await self._catalogue.shift(shift_id))[0])
             for shift_id, day in clashes:
                 released.append(await self.release(
                     actor, shift_id, profile.clinician_id, f"time off on {day}", withdrawal=True
