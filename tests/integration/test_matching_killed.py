@@ -1,4 +1,5 @@
-"""A matching process killed (SIGKILL) while it is making a batch of offers: once it is back,
+"""A matching process frozen (SIGSTOP) as soon as its first offer of a batch is stored, then
+killed (SIGKILL), so it dies mid-batch: once it is back,
 every shift has its offers, no offer was made twice, and every offer kept was announced by one
 event (the relay delivers at least once: an event published just before the kill may be
 published again after it, with the same id, which readers skip)."""
@@ -6,6 +7,8 @@ published again after it, with the same id, which readers skip)."""
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import uuid
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
@@ -115,16 +118,18 @@ async def test_a_matcher_killed_mid_batch_loses_no_offer_and_makes_none_twice(
                 counts[shift_id] = len(listed.offers)
             return counts
 
-        stub = mgrpc.MatchingServiceStub(channels[1])
-        deadline = asyncio.get_running_loop().time() + 60
-        while asyncio.get_running_loop().time() < deadline:
-            if sum((await offers(stub)).values()) > 0:
-                break
-            await asyncio.sleep(0.01)
-        services.kill("matching")  # mid-batch: some shifts offered, not all of them yet
         client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongodb_uri)
         rows = client[services.env["MATCHING_DATABASE"]]["changes"]
-        made_before = await rows.count_documents({"_id": {"$regex": r"^offer:.*:0000000001$"}})
+        made_so_far = {"_id": {"$regex": r"^offer:.*:0000000001$"}}
+        matcher = services.running["matching"]
+        deadline = asyncio.get_running_loop().time() + 60
+        while asyncio.get_running_loop().time() < deadline:
+            if await rows.count_documents(made_so_far) > 0:
+                os.kill(matcher.pid, signal.SIGSTOP)  # frozen at once, mid-batch
+                break
+            await asyncio.sleep(0.002)
+        made_before = await rows.count_documents(made_so_far)
+        services.kill("matching")  # SIGKILL works on a frozen process
         await client.close()
         assert 0 < made_before < 2 * SHIFTS, f"not killed mid-batch ({made_before} made)"
         services.start("matching", "matching.main", **own)
