@@ -7,7 +7,7 @@ import contextlib
 import json
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -165,6 +165,12 @@ class _CrashAfterSend:
     ) -> None:
         await self._inner.send(topic, key, value, headers)
         raise self.Crash()
+
+    async def submit(
+        self, topic: str, key: bytes | None, value: bytes | None, headers: RecordHeaders
+    ) -> Awaitable[object]:
+        await self.send(topic, key, value, headers)
+        raise AssertionError("unreachable")
 
 
 async def test_a_relay_killed_between_publish_and_marker_causes_no_duplicate_effect(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from typing import Protocol
 
 from aiokafka import AIOKafkaProducer
@@ -13,11 +13,20 @@ RecordHeaders = Sequence[tuple[str, bytes]]
 
 
 class Publisher(Protocol):
-    """Sends one record and returns once the broker acknowledged it."""
+    """Sends records to the broker."""
 
     async def send(
         self, topic: str, key: bytes | None, value: bytes | None, headers: RecordHeaders
-    ) -> None: ...
+    ) -> None:
+        """Sends one record and returns once the broker acknowledged it."""
+        ...
+
+    async def submit(
+        self, topic: str, key: bytes | None, value: bytes | None, headers: RecordHeaders
+    ) -> Awaitable[object]:
+        """Queues one record and returns at once with what to await for its acknowledgement;
+        records submitted in turn reach a partition in that order."""
+        ...
 
 
 class KafkaPublisher:
@@ -42,3 +51,11 @@ class KafkaPublisher:
         self, topic: str, key: bytes | None, value: bytes | None, headers: RecordHeaders
     ) -> None:
         await self._producer.send_and_wait(topic, value=value, key=key, headers=list(headers))
+
+    async def submit(
+        self, topic: str, key: bytes | None, value: bytes | None, headers: RecordHeaders
+    ) -> Awaitable[object]:
+        acknowledgement: Awaitable[object] = await self._producer.send(
+            topic, value=value, key=key, headers=list(headers)
+        )
+        return acknowledgement

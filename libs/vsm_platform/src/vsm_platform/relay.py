@@ -8,12 +8,18 @@ one waits a moment for its marker before publishing it itself. After a row's eve
 acknowledged by the broker the relay inserts a marker `{_id: <row id>}`; a crash between publish
 and marker (or a slow relay elsewhere) republishes the same event ids, which consumers drop as
 duplicates. A publish that fails is retried until it succeeds, in order.
+
+Rows waiting together are published as one batch: every event is handed to the producer without
+waiting for the one before (the producer keeps a partition's records in the order handed), then
+the acknowledgements are awaited and the markers inserted together. A row is marked only when it
+and every row before it in the batch were acknowledged.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable
 from dataclasses import replace
 
 from opentelemetry import trace
@@ -39,12 +45,14 @@ class Relay:
         *,
         retry_delay: float = 0.5,
         handover_wait: float = 2.0,
+        batch_rows: int = 500,
     ) -> None:
         self._changes = changes
         self._markers = markers
         self._publisher = publisher
         self._retry_delay = retry_delay
         self._handover_wait = handover_wait
+        self._batch_rows = batch_rows
         self._queue: asyncio.Queue[ChangeRow] = asyncio.Queue()
         self._published_upto: dict[str, int] = {}
         self._idle = asyncio.Event()
@@ -58,14 +66,17 @@ class Relay:
         self._queue.put_nowait(row)
 
     async def run(self) -> None:
-        """Recovers what a previous run left unpublished, then publishes rows as they come."""
+        """Recovers what a previous run left unpublished, then publishes rows as they come,
+        everything waiting at once in one pipelined batch."""
         await self.recover()
         self.ready.set()
         while True:
             if self._queue.empty():
                 self._idle.set()
-            row = await self._queue.get()
-            await self._publish_in_order(row)
+            batch = [await self._queue.get()]
+            while not self._queue.empty() and len(batch) < self._batch_rows:
+                batch.append(self._queue.get_nowait())
+            await self._publish_in_order(batch)
 
     async def recover(self) -> int:
         """Publishes every row that has no marker yet; returns how many it published."""
@@ -80,8 +91,8 @@ class Relay:
         ]
         pending.sort(key=lambda row: (row.at, row.aggregate, row.version))
         before = self.published_rows
-        for row in pending:
-            await self._publish_in_order(row)
+        for start in range(0, len(pending), self._batch_rows):
+            await self._publish_in_order(pending[start : start + self._batch_rows])
         if pending:
             logger.info("relay recovered %d unpublished change rows", len(pending))
         return self.published_rows - before
@@ -90,23 +101,29 @@ class Relay:
         """Returns once every row handed so far is published."""
         await asyncio.wait_for(self._idle.wait(), timeout)
 
-    async def _publish_in_order(self, row: ChangeRow) -> None:
-        chain = [row]
-        while chain[-1].version - 1 > self._published_upto.get(row.aggregate, 0):
-            earlier = await self._changes.get(row.aggregate, chain[-1].version - 1)
-            if earlier is None:  # a gap cannot happen with inserts of version+1; never skip
-                raise RuntimeError(
-                    f"change row {row_id(row.aggregate, chain[-1].version - 1)} missing"
-                )
-            chain.append(earlier)
-        for pending in reversed(chain):
-            if pending.version <= self._published_upto.get(pending.aggregate, 0):
-                continue
-            if pending is not row and await self._published_elsewhere(pending):
-                self._published_upto[pending.aggregate] = pending.version
-                continue
-            await self._publish(pending)
-            self._published_upto[pending.aggregate] = pending.version
+    async def _publish_in_order(self, rows: list[ChangeRow]) -> None:
+        """Publishes `rows` and any earlier rows of their aggregates still unpublished, each
+        aggregate in version order."""
+        upto = dict(self._published_upto)  # what will be out once this batch is
+        due: list[ChangeRow] = []
+        for row in rows:
+            chain = [row]
+            while chain[-1].version - 1 > upto.get(row.aggregate, 0):
+                earlier = await self._changes.get(row.aggregate, chain[-1].version - 1)
+                if earlier is None:  # a gap cannot happen with inserts of version+1; never skip
+                    raise RuntimeError(
+                        f"change row {row_id(row.aggregate, chain[-1].version - 1)} missing"
+                    )
+                chain.append(earlier)
+            for pending in reversed(chain):
+                if pending.version <= upto.get(pending.aggregate, 0):
+                    continue
+                upto[pending.aggregate] = pending.version
+                if pending is not row and await self._published_elsewhere(pending):
+                    self._published_upto[pending.aggregate] = pending.version
+                    continue
+                due.append(pending)
+        await self._publish(due)
 
     async def _published_elsewhere(self, row: ChangeRow) -> bool:
         """Whether another process's relay published this earlier row (its marker is there),
@@ -120,31 +137,57 @@ class Relay:
                 return False
             await asyncio.sleep(0.05)
 
-    async def _publish(self, row: ChangeRow) -> None:
+    async def _publish(self, rows: list[ChangeRow]) -> None:
+        """Submits every event of `rows` in order without waiting in between, then marks the
+        rows whose events were all acknowledged; from the first row that failed on, the rest
+        is submitted again after a pause (an event may then go out twice, with its one id)."""
+        while rows:
+            acknowledgements = [await self._submit(row) for row in rows]
+            published: list[ChangeRow] = []
+            failed = False
+            for row, acknowledged in zip(rows, acknowledgements, strict=True):
+                outcomes = await asyncio.gather(*acknowledged, return_exceptions=True)
+                errors = [o for o in outcomes if isinstance(o, BaseException)]
+                if errors and not failed:
+                    logger.warning("publishing %s failed; retrying", row.id, exc_info=errors[0])
+                failed = failed or bool(errors)
+                if not failed:  # a row after a failed one goes again with it
+                    published.append(row)
+            await asyncio.gather(
+                *(insert_unique(self._markers, {"_id": row.id, "at": row.at}) for row in published)
+            )
+            for row in published:
+                self._published_upto[row.aggregate] = max(
+                    row.version, self._published_upto.get(row.aggregate, 0)
+                )
+            self.published_rows += len(published)
+            rows = rows[len(published) :]
+            if rows:
+                await asyncio.sleep(self._retry_delay)
+
+    async def _submit(self, row: ChangeRow) -> list[Awaitable[object]]:
+        """Hands the broker client every event of `row`; returns their acknowledgements."""
+        acknowledgements: list[Awaitable[object]] = []
         for event in row.events:
-            while True:
+            with tracer.start_as_current_span(
+                f"{event.topic} publish",
+                context=context_from(dict(row.trace)),
+                kind=SpanKind.PRODUCER,
+                attributes={
+                    "messaging.system": "kafka",
+                    "messaging.destination.name": event.topic,
+                    "messaging.message.id": event.envelope.id,
+                    "cloudevents.event_type": event.envelope.type,
+                },
+            ):
+                envelope = replace(event.envelope, trace=current_trace_context())
                 try:
-                    with tracer.start_as_current_span(
-                        f"{event.topic} publish",
-                        context=context_from(dict(row.trace)),
-                        kind=SpanKind.PRODUCER,
-                        attributes={
-                            "messaging.system": "kafka",
-                            "messaging.destination.name": event.topic,
-                            "messaging.message.id": event.envelope.id,
-                            "cloudevents.event_type": event.envelope.type,
-                        },
-                    ):
-                        envelope = replace(event.envelope, trace=current_trace_context())
-                        await self._publisher.send(
-                            event.topic,
-                            envelope.key.encode(),
-                            envelope.data,
-                            envelope.to_headers(),
-                        )
-                    break
-                except Exception:
-                    logger.warning("publishing %s failed; retrying", row.id, exc_info=True)
-                    await asyncio.sleep(self._retry_delay)
-        await insert_unique(self._markers, {"_id": row.id, "at": row.at})
-        self.published_rows += 1
+                    acknowledgement = await self._publisher.submit(
+                        event.topic, envelope.key.encode(), envelope.data, envelope.to_headers()
+                    )
+                    acknowledgements.append(acknowledgement)
+                except Exception as error:  # refused before it was queued: fails like a nack
+                    failed: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+                    failed.set_exception(error)
+                    acknowledgements.append(failed)
+        return acknowledgements
