@@ -13,6 +13,22 @@ class Settings(PlatformSettings):
     model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore", populate_by_name=True)
 
     database: str = "vsm_gateway"
+    # Where people reach the pages; links in notifications start with it.
+    public_url: str = "http://127.0.0.1:8000"
+    # Session cookies are Secure (sent over HTTPS only); off only for plain-HTTP development.
+    cookie_secure: bool = True
+    session_hours: float = 12.0
+    token_hours: float = 24.0 * 30
+    reset_minutes: int = 60
+    invitation_days: int = 7
+    # Sign-in: this many failures for one email within the window refuses further tries.
+    max_failed_attempts: int = 5
+    attempt_window_minutes: int = 15
+    # Retention: failed sign-in records are kept this long; the sweeper runs this often.
+    attempts_kept_hours: float = 24.0
+    sweep_seconds: float = 600.0
+    # The development notification sink can be read at /v1/dev/outbox (never in production).
+    dev_outbox: bool = False
 
     @property
     def http_host(self) -> str:

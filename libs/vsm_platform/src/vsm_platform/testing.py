@@ -20,6 +20,17 @@ class MemoryCollection:
             raise DuplicateKeyError(f"duplicate _id {document['_id']!r}")
         self.documents[document["_id"]] = copy.deepcopy(dict(document))
 
+    async def replace_one(
+        self, query: Mapping[str, Any], document: Mapping[str, Any], upsert: bool = False
+    ) -> None:
+        if query["_id"] in self.documents or upsert:
+            self.documents[query["_id"]] = copy.deepcopy(dict(document))
+
+    async def delete_one(self, query: Mapping[str, Any]) -> None:
+        found = self.documents.get(query["_id"])
+        if found is not None and all(found.get(k) == v for k, v in query.items()):
+            del self.documents[query["_id"]]
+
     async def find_one(self, query: Mapping[str, Any]) -> dict[str, Any] | None:
         found = self.documents.get(query["_id"])
         return copy.deepcopy(found) if found is not None else None

@@ -1,0 +1,79 @@
+"""The gateway process: its one composition root. Settings, MongoDB (accounts, audit trail,
+notifications), channels to the three services, the retention sweeper and the HTTP server.
+`python -m gateway.main`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import timedelta
+
+import uvicorn
+from vsm_platform.changes import ChangeLog
+from vsm_platform.clock import Clock, SystemClock
+from vsm_platform.mongo import connect
+from vsm_platform.runtime import run_service
+
+from gateway.account_store import AccountStore
+from gateway.api.deps import Gateway
+from gateway.app import create_app
+from gateway.audit import AuditTrail
+from gateway.config import Settings
+from gateway.inward import Services
+from gateway.notifications import StoredNotifications
+from gateway.passwords import Passwords
+
+logger = logging.getLogger(__name__)
+
+
+async def sweep(parts: Gateway) -> None:
+    """Retention: expired sessions and one-time links, and old sign-in failures, on a
+    schedule (offers expire in the matching service, locks in the scheduling service)."""
+    kept = timedelta(hours=parts.settings.attempts_kept_hours)
+    while True:
+        try:
+            swept = await parts.store.sweep(kept)
+            if any(swept.values()):
+                logger.info("retention sweep: %s", swept)
+        except Exception:
+            logger.warning("retention sweep failed; next round will retry", exc_info=True)
+        await asyncio.sleep(parts.settings.sweep_seconds)
+
+
+async def run(settings: Settings, clock: Clock | None = None) -> None:
+    clock = clock or SystemClock()
+    client = connect(settings.mongodb_uri)
+    db = client[settings.database]
+    services = Services.connect(
+        settings.licensing_addr, settings.scheduling_addr, settings.matching_addr
+    )
+    parts = Gateway(
+        settings=settings, clock=clock,
+        store=AccountStore(ChangeLog(db["changes"], source="gateway", clock=clock),
+                           db["people"], db["rows"], clock),
+        passwords=Passwords(), services=services,
+        notifier=StoredNotifications(db["notifications"]), audit=AuditTrail(db["audit"], clock),
+    )  # fmt: skip
+    server = uvicorn.Server(uvicorn.Config(
+        create_app(parts), host=settings.http_host, port=settings.http_port,
+        log_config=None, access_log=False, lifespan="off",
+    ))  # fmt: skip
+    sweeper = asyncio.create_task(sweep(parts))
+    try:
+        await server.serve()
+    finally:
+        sweeper.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sweeper
+        await services.close()
+        await client.close()
+
+
+def main() -> None:
+    settings = Settings()
+    run_service("gateway", settings, lambda: run(settings))
+
+
+if __name__ == "__main__":
+    main()
