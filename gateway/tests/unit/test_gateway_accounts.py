@@ -9,15 +9,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from gateway.account_store import AccountStore
+from gateway.accounts import Account, Person, Role, checked_password, normalised_email
+from gateway.passwords import fast_passwords
 from vsm_platform.changes import ChangeLog
 from vsm_platform.clock import ManualClock
 from vsm_platform.testing import MemoryCollection
 from vsm_rules.errors import Conflict, InvalidArgument, NotFound, PermissionDenied
 
 from gateway import access
-from gateway.account_store import AccountStore
-from gateway.accounts import Account, Person, Role, checked_password, normalised_email
-from gateway.passwords import fast_passwords
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 ADMIN_A = Account("u-a", Role.FACILITY_ADMIN, "org-a")
@@ -104,7 +104,8 @@ async def test_failed_sign_ins_are_counted_by_inserted_rows_within_the_window() 
     assert await store.failed_attempts_since("n@x.example", NOW - timedelta(minutes=15)) == 3
     assert await store.failed_attempts_since("other@x.example", NOW - timedelta(minutes=15)) == 0
     await clock.advance(timedelta(minutes=20))
-    assert await store.failed_attempts_since("n@x.example", clock.now() - timedelta(minutes=15)) == 0
+    window = clock.now() - timedelta(minutes=15)
+    assert await store.failed_attempts_since("n@x.example", window) == 0
     assert (await store.sweep(timedelta(minutes=10)))["attempts"] == 3
 
 
