@@ -215,18 +215,25 @@ class ServiceProcesses:
         self.running.clear()
 
 
-@pytest.fixture
-def services(mongodb_uri: str, kafka_bootstrap: str, tmp_path: Path) -> Iterator[ServiceProcesses]:
+def service_env(mongodb_uri: str, kafka_bootstrap: str) -> dict[str, str]:
+    """The environment of one run's processes: the real servers, databases and topics of
+    the run's own."""
     run = uuid.uuid4().hex[:8]
-    env = {
+    return {
         **os.environ,
         "MONGODB_URI": mongodb_uri,
         "KAFKA_BOOTSTRAP": kafka_bootstrap,
         "LICENSING_DATABASE": f"test_lic_{run}",
         "SCHEDULING_DATABASE": f"test_sch_{run}",
         "MATCHING_DATABASE": f"test_mat_{run}",
+        "GATEWAY_DATABASE": f"test_gw_{run}",
         PREFIX_VARIABLE: f"test-{run}.",
     }
+
+
+@pytest.fixture
+def services(mongodb_uri: str, kafka_bootstrap: str, tmp_path: Path) -> Iterator[ServiceProcesses]:
+    env = service_env(mongodb_uri, kafka_bootstrap)
     processes = ServiceProcesses(env, tmp_path, kafka_bootstrap)
     try:
         yield processes

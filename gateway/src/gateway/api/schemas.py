@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from google.protobuf import json_format
+from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -176,13 +177,6 @@ class InvitationView(BaseModel):
     expires_at: str
 
 
-def as_json(message: Message) -> dict[str, Any]:
-    """A service's message as the API's JSON."""
-    return json_format.MessageToDict(
-        message, preserving_proto_field_name=True, always_print_fields_with_no_presence=True
-    )
-
-
 class AuthorityIn(Body):
     authority_id: str = Id
     kind: Literal["e_passport", "apit", "compact_privilege", "telehealth_registration"]
@@ -192,3 +186,35 @@ class AuthorityIn(Body):
     issued: str = Field(min_length=10, max_length=10, examples=["2024-01-31"])
     expires: str = Field(min_length=10, max_length=10, examples=["2027-01-31"])
     expected_version: int = Field(0, ge=0)
+
+
+def as_json(message: Message) -> dict[str, Any]:
+    """A service's message as the API's JSON: field names as in the contract, enums by name,
+    every field present, and 64-bit integers as numbers (not the strings of proto3 JSON)."""
+    data = json_format.MessageToDict(
+        message, preserving_proto_field_name=True, always_print_fields_with_no_presence=True
+    )
+    _numbers(message, data)
+    return data
+
+
+_INT64 = {FieldDescriptor.TYPE_INT64, FieldDescriptor.TYPE_UINT64, FieldDescriptor.TYPE_SINT64,
+          FieldDescriptor.TYPE_FIXED64, FieldDescriptor.TYPE_SFIXED64}  # fmt: skip
+
+
+def _numbers(message: Message, data: dict[str, Any]) -> None:
+    for field in message.DESCRIPTOR.fields:
+        if field.name not in data:
+            continue
+        value = getattr(message, field.name)
+        if field.type == FieldDescriptor.TYPE_MESSAGE:
+            inner = (
+                [(value, data[field.name])]
+                if isinstance(value, Message)
+                else zip(value, data[field.name], strict=False)
+            )
+            for each, shown in inner:
+                if isinstance(shown, dict):
+                    _numbers(each, shown)
+        elif field.type in _INT64:
+            data[field.name] = int(value) if isinstance(value, int) else [int(v) for v in value]
