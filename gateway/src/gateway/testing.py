@@ -52,7 +52,7 @@ class Stack:
         return {**answer.json(), "email": email}
 
     async def sign_up_clinician(self, name: str) -> dict[str, Any]:
-        email = f"{name}-{uuid.uuid4().hex[:8]}@clinicians.example"
+        email = f"{name.split()[0].lower()}-{uuid.uuid4().hex[:8]}@clinicians.example"
         async with self.client() as http:
             answer = await http.post("/v1/signup/clinicians", json={
                 "name": name, "email": email, "password": PASSWORD})  # fmt: skip
