@@ -27,6 +27,11 @@ class Settings(PlatformSettings):
     # Retention: failed sign-in records are kept this long; the sweeper runs this often.
     attempts_kept_hours: float = 24.0
     sweep_seconds: float = 600.0
+    # Notifications: the consumer group that turns events into them, how long before an
+    # offer expires its reminder goes, and how often due reminders are looked for.
+    notification_group: str = "vsm-gateway-notifications"
+    remind_minutes: float = 5.0
+    reminder_seconds: float = 20.0
     # The development notification sink can be read at /v1/dev/outbox (never in production).
     dev_outbox: bool = False
 

@@ -1,5 +1,6 @@
 """The gateway process: its one composition root. Settings, MongoDB (accounts, audit trail,
-notifications), channels to the three services, the retention sweeper and the HTTP server.
+notifications), channels to the three services, the notification feed from the services'
+events and its reminders, the retention sweeper and the HTTP server.
 `python -m gateway.main`."""
 
 from __future__ import annotations
@@ -12,8 +13,11 @@ from datetime import timedelta
 import uvicorn
 from vsm_platform.changes import ChangeLog
 from vsm_platform.clock import Clock, SystemClock
+from vsm_platform.consumers import WorkConsumer
+from vsm_platform.kafka import KafkaPublisher
 from vsm_platform.mongo import connect
 from vsm_platform.runtime import run_service
+from vsm_platform.topics import LICENSING_EVENTS, MATCHING_EVENTS, SCHEDULING_EVENTS
 
 from gateway.account_store import AccountStore
 from gateway.api.deps import Gateway
@@ -21,6 +25,7 @@ from gateway.app import create_app
 from gateway.audit import AuditTrail
 from gateway.config import Settings
 from gateway.inward import Services
+from gateway.notification_feed import NotificationFeed
 from gateway.notifications import StoredNotifications
 from gateway.passwords import Passwords
 
@@ -41,6 +46,15 @@ async def sweep(parts: Gateway) -> None:
         await asyncio.sleep(parts.settings.sweep_seconds)
 
 
+async def remind(feed: NotificationFeed, every: float) -> None:
+    while True:
+        try:
+            await feed.send_due_reminders()
+        except Exception:
+            logger.warning("sending reminders failed; next round will retry", exc_info=True)
+        await asyncio.sleep(every)
+
+
 async def run(settings: Settings, clock: Clock | None = None) -> None:
     clock = clock or SystemClock()
     client = connect(settings.mongodb_uri)
@@ -59,13 +73,27 @@ async def run(settings: Settings, clock: Clock | None = None) -> None:
         create_app(parts), host=settings.http_host, port=settings.http_port,
         log_config=None, access_log=False, lifespan="off",
     ))  # fmt: skip
-    sweeper = asyncio.create_task(sweep(parts))
+    dead_letters = KafkaPublisher(settings.kafka_bootstrap)
+    await dead_letters.start()
+    feed = NotificationFeed(parts.notifier, services.scheduling, db["reminders"], clock,
+                            settings.remind_minutes)  # fmt: skip
+    events = WorkConsumer(
+        settings.kafka_bootstrap,
+        [MATCHING_EVENTS.name, SCHEDULING_EVENTS.name, LICENSING_EVENTS.name],
+        settings.notification_group, feed.handle, applied=db["applied"],
+        dead_letters=dead_letters,
+    )  # fmt: skip
+    tasks = [asyncio.create_task(job) for job in
+             (sweep(parts), events.run(), remind(feed, settings.reminder_seconds))]  # fmt: skip
     try:
         await server.serve()
     finally:
-        sweeper.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await sweeper
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await dead_letters.stop()
         await services.close()
         await client.close()
 

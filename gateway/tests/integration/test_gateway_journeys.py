@@ -107,6 +107,17 @@ async def test_sign_up_to_first_offer_accepted_and_filled(stack: Stack) -> None:
     async with httpx.AsyncClient(timeout=30) as anyone:
         ical = await anyone.get(link)
     assert ical.status_code == 200 and "BEGIN:VCALENDAR" in ical.text
+
+    async def told(client: httpx.AsyncClient, *kinds: str) -> list[str] | None:
+        said = [
+            n["kind"] for n in (await client.get("/v1/me/notifications")).json()["notifications"]
+        ]
+        return said if set(kinds) <= set(said) else None
+
+    await _until("the nurse's notifications", lambda: told(me, "new_offer", "booking_confirmed"))
+    await _until(
+        "the facility's notification of the fill", lambda: told(admin, "booking_confirmed")
+    )
     for client in (admin, me, operator):
         await client.aclose()
 

@@ -4,6 +4,7 @@ admin and as a clinician, never get a 5xx."""
 
 from __future__ import annotations
 
+import os
 import uuid
 from typing import Any
 
@@ -15,6 +16,10 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
 pytestmark = pytest.mark.integration
+# The suite explores the same examples every run; VSM_FUZZ_EXAMPLES=200 VSM_FUZZ_RANDOM=1 for
+# a longer, different run each time.
+EXAMPLES = int(os.environ.get("VSM_FUZZ_EXAMPLES", "10"))
+RANDOM = os.environ.get("VSM_FUZZ_RANDOM") == "1"
 
 
 def _token(base_url: str, kind: str) -> str:
@@ -60,7 +65,7 @@ def test_no_generated_request_gets_a_server_error(
     for operation in operations:
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=10, deadline=None, database=None,
+        @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=not RANDOM,
                   suppress_health_check=list(HealthCheck))  # fmt: skip
         def no_server_error(case: Any) -> None:
             for signed_in in headers:

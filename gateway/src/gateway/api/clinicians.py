@@ -242,8 +242,13 @@ async def calendar(token: str, parts: Parts) -> Response:
 
 @router.get("/me/notifications")
 async def my_notifications(parts: Parts, me: Me) -> dict[str, Any]:
-    """What has been sent to me, newest first (nothing before my quiet hours end)."""
-    found = await parts.notifier.delivered(me.id, parts.clock.now())
+    """What has been sent to me (and, for facility staff, to my organisation), newest first;
+    a clinician's arrive only outside their quiet hours."""
+    now = parts.clock.now()
+    found = await parts.notifier.delivered(me.id, now)
+    if me.role.is_facility:  # what the organisation is told: fills and releases
+        found += await parts.notifier.delivered(f"org:{me.organization_id}", now)
+        found.sort(key=lambda n: n.deliver_at, reverse=True)
     return {"notifications": [
         {"kind": n.kind, "text": n.text, "link": n.link, "at": n.deliver_at.isoformat()}
         for n in found

@@ -12,7 +12,7 @@ from vsm.licensing.v1 import licensing_service_pb2 as lpb
 
 from gateway import access
 from gateway.api.deps import Me, Parts
-from gateway.api.schemas import CompactTableIn, as_json
+from gateway.api.schemas import MAX_VERSION, CompactTableIn, as_json
 
 router = APIRouter(prefix="/v1", tags=["operators"])
 Entry = Literal["licences", "authorities"]
@@ -36,7 +36,7 @@ async def decide_entry(
     decision: Decision,
     parts: Parts,
     me: Me,
-    expected_version: Annotated[int, Query(ge=0)] = 0,
+    expected_version: Annotated[int, Query(ge=0, le=MAX_VERSION)] = 0,
 ) -> dict[str, Any]:
     """Verifies or revokes one licence or authority of a clinician."""
     access.operator_role(me)

@@ -16,6 +16,8 @@ Id = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:@-]*
 Email = Field(min_length=3, max_length=254)
 Password = Field(min_length=1, max_length=256)
 Reading = Literal["earlier", "later"] | None
+MAX_VERSION = 2**62  # versions are int64 in the contracts
+Version = Field(0, ge=0, le=MAX_VERSION, description="The version you read; 0 when new")
 Code = Field(min_length=2, max_length=10, pattern=r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$")
 
 
@@ -64,7 +66,7 @@ class FacilityIn(Body):
     name: str = Text
     zone: str = Field(min_length=1, max_length=64)
     jurisdictions: list[str] = Field(default_factory=list, max_length=80)
-    expected_version: int = Field(0, ge=0)
+    expected_version: int = Version
 
 
 class ClinicianIds(Body):
@@ -90,12 +92,12 @@ class SeriesIn(ShiftIn):
 
 
 class ShiftChange(ShiftIn):
-    expected_version: int = Field(0, ge=0)
+    expected_version: int = Version
 
 
 class CancelIn(Body):
     reason: str = Field("", max_length=500)
-    expected_version: int = Field(0, ge=0)
+    expected_version: int = Version
 
 
 class ProfileIn(Body):
@@ -105,7 +107,7 @@ class ProfileIn(Body):
     rate_cents_per_hour: int = Field(ge=0, le=10_000_000)
     max_minutes_per_week: int = Field(0, ge=0, le=10080)
     min_rest_minutes: int = Field(0, ge=0, le=10080)
-    expected_version: int = Field(0, ge=0)
+    expected_version: int = Version
 
 
 class Window(Body):
@@ -118,13 +120,13 @@ class AvailabilityIn(Body):
     windows: list[Window] = Field(default_factory=list, max_length=100)
     quiet_hours_start: str = Field("", pattern=r"^(\d{2}:\d{2})?$")
     quiet_hours_end: str = Field("", pattern=r"^(\d{2}:\d{2})?$")
-    expected_version: int = Field(0, ge=0)
+    expected_version: int = Version
 
 
 class TimeOffIn(Body):
     dates: list[str] = Field(default_factory=list, max_length=400)
     release_clashing_bookings: bool = False
-    expected_version: int = Field(0, ge=0)
+    expected_version: int = Version
 
 
 class LicenceIn(Body):
@@ -135,12 +137,12 @@ class LicenceIn(Body):
     issued: str = Field(min_length=10, max_length=10, examples=["2024-01-31"])
     expires: str = Field(min_length=10, max_length=10, examples=["2027-01-31"])
     multistate: bool = False
-    expected_version: int = Field(0, ge=0)
+    expected_version: int = Version
 
 
 class ResidenceIn(Body):
     residence: str = Code
-    expected_version: int = Field(0, ge=0)
+    expected_version: int = Version
 
 
 class DeclineIn(Body):
@@ -150,7 +152,7 @@ class DeclineIn(Body):
 class CompactTableIn(Body):
     table: dict[str, Any]
     source: str = Field(min_length=1, max_length=500)
-    expected_version: int = Field(0, ge=0)
+    expected_version: int = Version
 
 
 class AccountView(BaseModel):
@@ -185,7 +187,7 @@ class AuthorityIn(Body):
     profession: str = Field(min_length=1, max_length=40)
     issued: str = Field(min_length=10, max_length=10, examples=["2024-01-31"])
     expires: str = Field(min_length=10, max_length=10, examples=["2027-01-31"])
-    expected_version: int = Field(0, ge=0)
+    expected_version: int = Version
 
 
 def as_json(message: Message) -> dict[str, Any]:
