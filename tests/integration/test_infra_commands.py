@@ -72,15 +72,17 @@ def test_up_twice_then_down_stops_exactly_what_up_started(tmp_path: Path) -> Non
         status = infra("status")
         assert status.count("answers") == 2 and "does not answer" not in status
 
-        for variable in ("LICENSING_ADDR", "SCHEDULING_ADDR", "MATCHING_ADDR"):
+        for variable in ("LICENSING_ADDR", "SCHEDULING_ADDR", "MATCHING_ADDR", "GATEWAY_ADDR"):
             ports[variable] = f"127.0.0.1:{free_port()}"  # our services, on these servers
         services = infra("services-up", env=ports)
         assert f"licensing: {ports['LICENSING_ADDR']} (started, pid" in services
         assert f"scheduling: {ports['SCHEDULING_ADDR']} (started, pid" in services
         assert f"matching: {ports['MATCHING_ADDR']} (started, pid" in services
-        assert infra("services-up", env=ports).count("already running") == 3
+        assert f"gateway: {ports['GATEWAY_ADDR']} (started, pid" in services
+        assert services.startswith(f"web: http://{ports['GATEWAY_ADDR']}\n")
+        assert infra("services-up", env=ports).count("already running") == 4
         stopped = infra("services-down", env=ports)
-        assert "services stopped: licensing, scheduling, matching" in stopped
+        assert "services stopped: licensing, scheduling, matching, gateway" in stopped
         assert not (tmp_path / "run" / "licensing.pid").exists()
 
         assert "stopped: kafka, mongodb" in infra("down")

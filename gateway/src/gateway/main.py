@@ -50,6 +50,7 @@ async def remind(feed: NotificationFeed, every: float) -> None:
     while True:
         try:
             await feed.send_due_reminders()
+            await feed.forget_closed(timedelta(days=1))
         except Exception:
             logger.warning("sending reminders failed; next round will retry", exc_info=True)
         await asyncio.sleep(every)

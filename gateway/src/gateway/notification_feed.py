@@ -22,7 +22,7 @@ from vsm.scheduling.v1 import events_pb2 as scheduling_events
 from vsm.scheduling.v1 import scheduling_service_pb2 as spb
 from vsm_platform.clock import Clock
 from vsm_platform.envelope import Envelope
-from vsm_platform.mongo import Collection, insert_unique
+from vsm_platform.mongo import Collection, insert_unique, prefixed
 from vsm_rules.quiet_hours import quiet_hours_of
 
 from gateway.notifications import Notification, Notifier
@@ -74,7 +74,9 @@ class NotificationFeed:
         if isinstance(message, matching_events.OfferMade):
             await self._offer_made(message.offer, at, envelope.id)
         elif isinstance(message, CLOSING):
-            await insert_unique(self._reminders, {"_id": f"closed|{message.offer.offer_id}"})
+            await insert_unique(
+                self._reminders, {"_id": f"closed|{message.offer.offer_id}", "at": at}
+            )
         elif isinstance(message, scheduling_events.BookingConfirmed):
             await self._booking(message.booking, at, envelope.id, "booking_confirmed",
                                 "Booking confirmed", "")  # fmt: skip
@@ -164,6 +166,15 @@ class NotificationFeed:
             lapse.clinician_id, "licence_lapsing", text, deliver_at(at, profile), "/licences",
             key=event_id,
         ))  # fmt: skip
+
+    async def forget_closed(self, older_than: timedelta) -> int:
+        """Retention: the marks of offers answered long ago (their reminders are gone)."""
+        cutoff = self._clock.now() - older_than
+        old = [row["_id"] async for row in self._reminders.find(prefixed("closed|"))
+               if row["at"] < cutoff]  # fmt: skip
+        for key in old:
+            await self._reminders.delete_one({"_id": key})
+        return len(old)
 
     async def send_due_reminders(self) -> int:
         """Sends the reminders now due of offers still open; returns how many it sent."""

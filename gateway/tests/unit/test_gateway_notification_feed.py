@@ -92,6 +92,9 @@ async def test_the_reminder_goes_only_for_an_offer_still_open() -> None:
     await clock2.advance(timedelta(minutes=11))
     assert await feed2.send_due_reminders() == 0
     assert [n.kind for n in await sink2.delivered("c-1", clock2.now())] == ["new_offer"]
+    assert await feed2.forget_closed(timedelta(days=1)) == 0
+    await clock2.advance(timedelta(days=2))
+    assert await feed2.forget_closed(timedelta(days=1)) == 1
 
 
 async def test_a_fill_reaches_the_clinician_and_the_facility_organisation() -> None:

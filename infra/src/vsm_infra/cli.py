@@ -18,7 +18,7 @@ from pathlib import Path
 
 from vsm_infra.install import install_all
 from vsm_infra.readiness import NotReadyError
-from vsm_infra.services import services_down, services_up
+from vsm_infra.services import services_down, services_up, web_address
 from vsm_infra.stack import KAFKA, MONGODB, StackConfig, down, status, up
 from vsm_infra.topics import ensure_topics
 
@@ -97,7 +97,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"topics created: {len(created)} on {config.bootstrap}")
         elif args.command == "services-up":
             environ = {**os.environ, "KAFKA_BOOTSTRAP": config.bootstrap, "MONGODB_URI": config.uri}
-            for line in asyncio.run(services_up(config.run_dir, environ, config.timeout)):
+            lines = asyncio.run(services_up(config.run_dir, environ, config.timeout))
+            print(f"web: {web_address(environ)}")
+            for line in lines:
                 print(line)
         elif args.command == "services-down":
             stopped = services_down(config.run_dir, dict(os.environ))

@@ -32,6 +32,15 @@ def services(environ: dict[str, str]) -> tuple[Service, ...]:
         Service("licensing", "licensing.main", environ.get("LICENSING_ADDR", "127.0.0.1:50051")),
         Service("scheduling", "scheduling.main", environ.get("SCHEDULING_ADDR", "127.0.0.1:50052")),
         Service("matching", "matching.main", environ.get("MATCHING_ADDR", "127.0.0.1:50053")),
+        Service("gateway", "gateway.main", environ.get("GATEWAY_ADDR", "127.0.0.1:8000")),
+    )
+
+
+def web_address(environ: dict[str, str]) -> str:
+    """Where people open the pages: the gateway's public address."""
+    return (
+        environ.get("GATEWAY_PUBLIC_URL")
+        or f"http://{environ.get('GATEWAY_ADDR', '127.0.0.1:8000')}"
     )
 
 
