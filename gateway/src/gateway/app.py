@@ -10,6 +10,7 @@ from fastapi import FastAPI, HTTPException, Query, Request, Response
 from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 from starlette.middleware.base import RequestResponseEndpoint
 
+from gateway import web
 from gateway.accounts import normalised_email
 from gateway.api import accounts, clinicians, errors, facilities, operators
 from gateway.api.deps import Gateway
@@ -29,6 +30,7 @@ def create_app(parts: Gateway) -> FastAPI:
     errors.install(app)
     for module in (accounts, facilities, clinicians, operators):
         app.include_router(module.router)
+    web.install(app)
 
     @app.middleware("http")
     async def audit_changes(request: Request, call_next: RequestResponseEndpoint) -> Response:

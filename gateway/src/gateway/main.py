@@ -25,6 +25,7 @@ from gateway.app import create_app
 from gateway.audit import AuditTrail
 from gateway.config import Settings
 from gateway.inward import Services
+from gateway.live import LiveHub
 from gateway.notification_feed import NotificationFeed
 from gateway.notifications import StoredNotifications
 from gateway.passwords import Passwords
@@ -69,6 +70,7 @@ async def run(settings: Settings, clock: Clock | None = None) -> None:
                            db["people"], db["rows"], clock),
         passwords=Passwords(), services=services,
         notifier=StoredNotifications(db["notifications"]), audit=AuditTrail(db["audit"], clock),
+        live=LiveHub(services.scheduling),
     )  # fmt: skip
     server = uvicorn.Server(uvicorn.Config(
         create_app(parts), host=settings.http_host, port=settings.http_port,
@@ -84,8 +86,11 @@ async def run(settings: Settings, clock: Clock | None = None) -> None:
         settings.notification_group, feed.handle, applied=db["applied"],
         dead_letters=dead_letters,
     )  # fmt: skip
-    tasks = [asyncio.create_task(job) for job in
-             (sweep(parts), events.run(), remind(feed, settings.reminder_seconds))]  # fmt: skip
+    followed = [MATCHING_EVENTS.name, SCHEDULING_EVENTS.name]
+    tasks = [asyncio.create_task(job) for job in (
+        sweep(parts), events.run(), remind(feed, settings.reminder_seconds),
+        parts.live.follow(settings.kafka_bootstrap, followed),
+    )]  # fmt: skip
     try:
         await server.serve()
     finally:

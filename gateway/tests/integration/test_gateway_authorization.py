@@ -25,6 +25,7 @@ PUBLIC = {  # anyone may call these: signing up and in, links that are their own
     ("post", "/v1/sessions"), ("delete", "/v1/sessions/current"), ("post", "/v1/tokens"),
     ("post", "/v1/password-resets"), ("post", "/v1/password-resets/{token}"),
     ("post", "/v1/invitations/{token}"), ("get", "/v1/calendar/{token}.ics"),
+    ("get", "/v1/jurisdictions"),
 }  # fmt: skip
 
 
@@ -145,7 +146,8 @@ SELF = {("get", "/v1/me"), ("delete", "/v1/me"), ("delete", "/v1/tokens/current"
         ("put", "/v1/me/time-off"), ("get", "/v1/me/licensing"), ("put", "/v1/me/residence"),
         ("post", "/v1/me/licences"), ("post", "/v1/me/authorities"), ("get", "/v1/me/offers"),
         ("get", "/v1/me/shifts/{shift_id}/why-not"), ("get", "/v1/me/schedule"),
-        ("get", "/v1/me/calendar-link"), ("get", "/v1/me/notifications")}  # fmt: skip
+        ("get", "/v1/me/calendar-link"), ("get", "/v1/me/notifications"),
+        ("get", "/v1/me/licensing/today")}  # fmt: skip
 ENDINGS = {("delete", "/v1/me"), ("delete", "/v1/tokens/current")}
 QUERIES = {"/v1/supply": {"profession": "RN", "start": "2030-01-01T00:00:00Z",
                           "end": "2030-01-02T00:00:00Z"}}  # fmt: skip

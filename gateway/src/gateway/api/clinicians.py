@@ -4,15 +4,18 @@ schedule in their zone, the iCal link, why a shift was not offered, and notifica
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import grpc
 from fastapi import APIRouter, Query, Response
+from google.protobuf.timestamp_pb2 import Timestamp
+from vsm.common.v1 import common_pb2
 from vsm.licensing.v1 import licensing_service_pb2 as lpb
 from vsm.matching.v1 import matching_service_pb2 as mpb
 from vsm.scheduling.v1 import scheduling_service_pb2 as spb
 from vsm_rules.errors import NotFound
+from vsm_rules.jurisdictions import US_DISTRICT_AND_TERRITORIES, US_STATES
 
 from gateway import access
 from gateway.accounts import Account
@@ -27,6 +30,7 @@ from gateway.api.schemas import (
     TimeOffIn,
     as_json,
 )
+from gateway.words import licences_in_words
 
 router = APIRouter(prefix="/v1", tags=["clinicians"])
 AUTHORITY_KINDS = {
@@ -165,13 +169,62 @@ async def declare_authority(body: AuthorityIn, parts: Parts, me: Me) -> dict[str
 
 @router.get("/me/offers")
 async def my_offers(parts: Parts, me: Me) -> dict[str, Any]:
-    """Offers delivered so far (one held back by quiet hours appears when they end)."""
+    """Offers delivered so far (one held back by quiet hours appears when they end), each with
+    what the clinician needs to decide: the shift's times, scope of work and facility."""
     access.clinician_role(me)
     found = await parts.services.matching.ListOffers(mpb.ListOffersRequest(clinician_id=me.id))
     now = parts.clock.now()
     delivered = [o for o in found.offers
                  if not o.deliver_at or datetime.fromisoformat(o.deliver_at) <= now]  # fmt: skip
-    return {"offers": [as_json(offer) for offer in delivered]}
+    facilities: dict[str, spb.Facility] = {}
+    offers = []
+    for offer in delivered:
+        shown = as_json(offer)
+        shown["shift"] = await _offered_shift(parts, offer.shift_id, facilities)
+        offers.append(shown)
+    return {"offers": offers}
+
+
+async def _offered_shift(
+    parts: Parts, shift_id: str, facilities: dict[str, spb.Facility]
+) -> dict[str, Any]:
+    """What an offer shows of its shift: not the facility's pay ceiling, not other offers."""
+    try:
+        shift = (await parts.services.scheduling.GetShift(
+            spb.GetShiftRequest(shift_id=shift_id))).shift  # fmt: skip
+        if shift.facility_id not in facilities:
+            facilities[shift.facility_id] = (await parts.services.scheduling.GetFacility(
+                spb.GetFacilityRequest(facility_id=shift.facility_id))).facility  # fmt: skip
+    except grpc.aio.AioRpcError as error:
+        if error.code() == grpc.StatusCode.NOT_FOUND:
+            return {}
+        raise
+    facility = facilities[shift.facility_id]
+    return {
+        "profession": shift.profession, "skills": list(shift.skills),
+        "patient_jurisdictions": list(shift.patient_jurisdictions),
+        "start": shift.interval.start.ToDatetime(tzinfo=UTC).isoformat(),
+        "end": shift.interval.end.ToDatetime(tzinfo=UTC).isoformat(),
+        "local_start": as_json(shift.local_start), "local_end": as_json(shift.local_end),
+        "scope_of_work": shift.scope_of_work, "facility_name": facility.name,
+        "facility_zone": facility.zone,
+    }  # fmt: skip
+
+
+@router.get("/me/licensing/today")
+async def my_licences_today(parts: Parts, me: Me) -> dict[str, Any]:
+    """Where the clinician may see patients today, and on what basis, in words."""
+    profile = await _current(parts, me)
+    now = parts.clock.now()
+    places = sorted(US_STATES | US_DISTRICT_AND_TERRITORIES)
+    start, end = Timestamp(), Timestamp()
+    start.FromDatetime(now)
+    end.FromDatetime(now + timedelta(hours=1))
+    decision = await parts.services.licensing.CheckEligibility(lpb.CheckEligibilityRequest(
+        clinician_id=me.id, profession=profile.profession, patient_jurisdictions=places,
+        date=now.date().isoformat(), interval=common_pb2.Interval(start=start, end=end),
+    ))  # fmt: skip
+    return {"profession": profile.profession, **licences_in_words(decision.verdicts)}
 
 
 async def _answer(me: Account, call: Any, request: Any) -> dict[str, Any]:

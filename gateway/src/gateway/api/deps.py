@@ -15,6 +15,7 @@ from gateway.accounts import Account
 from gateway.audit import AuditTrail
 from gateway.config import Settings
 from gateway.inward import Services
+from gateway.live import LiveHub
 from gateway.notifications import Notifier
 from gateway.passwords import Passwords
 
@@ -32,6 +33,7 @@ class Gateway:
     services: Services
     notifier: Notifier
     audit: AuditTrail
+    live: LiveHub
 
 
 def gateway(request: Request) -> Gateway:
