@@ -9,11 +9,12 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 PY := $(VENV)/bin/python
 INFRA := $(PY) -m vsm_infra
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
 
-.PHONY: help install topics infra-up infra-down infra-status up down test unit lint bench
+.PHONY: help install topics infra-up infra-down infra-status up down test unit lint bench browser
 
 help: ## List the targets with one line each
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
@@ -55,7 +56,12 @@ lint: install ## ruff and mypy
 unit: install ## Unit tests only (no servers, seconds)
 	$(VENV)/bin/pytest -m "not integration"
 
-test: lint ## Install, start the servers the suite needs, run every test, stop what it started
+browser: ## Debian's Chromium for the browser tests (from Debian's packages; quick when installed)
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+	@chromium --version
+
+test: lint browser ## Install, start the servers the suite needs, run every test, stop what it started
 	$(INFRA) with-servers -- $(VENV)/bin/pytest
 
 bench: install ## Engine vs the yardstick; live offer latency and a live fortnight; in bench/results

@@ -1,7 +1,7 @@
 import { ROLES, ZONES, api, attempt, dayKey, debounce, fill, h, live, money, signOut, stateName, toast, when } from "/static/app.js";
 
 const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
-let me, profile, weekStart = 0;
+let me, profile, weekOf = new Date();
 
 function options(select, values, labels = {}) {
   fill(select, values.map((v) => h("option", { value: v }, labels[v] || v)));
@@ -50,8 +50,8 @@ function windowRow(w = { day: "mon", start: "09:00", end: "17:00" }) {
   const row = h("div", { class: "row window" },
     h("div", {}, h("label", {}, "Day", h("select", { name: "day" }, DAYS.map((d) => h("option", { value: d, selected: d === w.day }, d))))),
     h("div", {}, h("label", {}, "From", h("input", { name: "start", type: "time", value: w.start }))),
-    h("div", {}, h("label", {}, "Until (00:00 = midnight)", h("input", { name: "end", type: "time", value: w.end }))),
-    h("div", { style: "align-self:end" }, h("button", { type: "button", class: "secondary", "aria-label": "Remove these hours", onclick: () => row.remove() }, "Remove")));
+    h("div", {}, h("label", { title: "00:00 means midnight" }, "Until", h("input", { name: "end", type: "time", value: w.end }))),
+    h("div", { style: "flex: 0 0 auto" }, h("button", { type: "button", class: "secondary", "aria-label": `Remove ${w.day} hours`, onclick: () => row.remove() }, "✕")));
   return row;
 }
 
@@ -88,7 +88,8 @@ function offerCard(offer) {
 
 async function week() {
   const entries = profile ? (await api(`/v1/me/schedule?zone=${encodeURIComponent(zone())}`)).entries : [];
-  const first = new Date(Date.now() + weekStart * 7 * 86400000);
+  const first = weekOf;
+  document.getElementById("week-of").value = dayKey(first, zone());
   const days = [...Array(7).keys()].map((i) => new Date(first.getTime() + i * 86400000));
   fill(document.getElementById("week"), days.map((day) => {
     const key = dayKey(day, zone());
@@ -201,7 +202,11 @@ document.getElementById("why-form").addEventListener("submit", async (event) => 
     fill(box, h("p", { class: "error" }, error.message));
   }
 });
-document.getElementById("week-back").addEventListener("click", () => { weekStart -= 1; week(); });
-document.getElementById("week-next").addEventListener("click", () => { weekStart += 1; week(); });
+const moveWeek = (days) => { weekOf = new Date(weekOf.getTime() + days * 86400000); week(); };
+document.getElementById("week-back").addEventListener("click", () => moveWeek(-7));
+document.getElementById("week-next").addEventListener("click", () => moveWeek(7));
+document.getElementById("week-of").addEventListener("change", (event) => {
+  if (event.target.value) { weekOf = new Date(`${event.target.value}T12:00:00Z`); week(); }
+});
 
 start();

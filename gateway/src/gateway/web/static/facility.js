@@ -42,20 +42,19 @@ async function shifts() {
   const roster = await api(`/v1/facilities/${facility.facility_id}/roster`);
   const rows = await Promise.all(roster.entries.map(async (entry) => {
     const shift = entry.shift;
-    const state = stateName(shift.state);
+    let state = stateName(shift.state);
     let status = { booked: entry.bookings.length, offers_out: 0 };
     if (state !== "cancelled") status = await api(`/v1/shifts/${shift.shift_id}/status`);
+    if (state === "open" && status.booked >= shift.positions) state = "filled";
     return h("tr", { "data-shift-id": shift.shift_id, "data-state": state, "data-booked": status.booked },
       h("td", { title: `UTC ${shift.interval.start}` }, `${entry.local_start.local.replace("T", " ")} – ${entry.local_end.local.slice(11)}`),
       h("td", {}, ROLES[shift.profession] || shift.profession),
       h("td", {}, shift.patient_jurisdictions.join(", ") || "—"),
-      h("td", { class: "filled" }, `${status.booked} / ${shift.positions}`),
+      h("td", { class: "fill" }, `${status.booked} / ${shift.positions}`),
       h("td", { class: "offers-out" }, String(status.offers_out)),
       h("td", {}, h("span", { class: `pill ${state}` }, state)),
-      h("td", {}, state === "open" ? [
-        h("button", { type: "button", class: "secondary", onclick: () => whyUnfilled(shift) }, "Why unfilled?"), " ",
-        h("button", { type: "button", class: "danger", onclick: () => cancel(shift) }, "Cancel"),
-      ] : null));
+      h("td", {}, state === "open" ? h("button", { type: "button", class: "secondary", onclick: () => whyUnfilled(shift) }, "Why unfilled?") : null,
+        " ", state !== "cancelled" ? h("button", { type: "button", class: "danger", onclick: () => cancel(shift) }, "Cancel") : null));
   }));
   fill(document.querySelector("#shifts tbody"), rows.length ? rows : h("tr", {}, h("td", { colspan: 7, class: "muted" }, "No shifts yet.")));
 }

@@ -1,0 +1,171 @@
+"""The pages in a real browser (Debian's Chromium driven by Playwright), on the whole stack:
+a facility in Chicago posts shifts; a clinician in London, whose page is already open, sees the
+offers appear live, accepts one with the keyboard and sees it in her week; the facility sees
+the fill without reloading. Times are checked on both sides of the 2027 clock changes (the US
+moves on 14 March, the UK on 28 March). Screenshots of the main pages, wide and phone-sized,
+go to test-artifacts/screenshots/."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from gateway.testing import PASSWORD, Stack
+from playwright.async_api import Browser, Page, async_playwright, expect
+
+pytestmark = pytest.mark.integration
+SHOTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "screenshots"
+EVERY_DAY = [{"day": d, "start": "00:00", "end": "00:00"}
+             for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")]  # fmt: skip
+PHONE = {"width": 390, "height": 844}
+
+
+def _chromium() -> str:
+    found = os.environ.get("VSM_CHROMIUM") or shutil.which("chromium")
+    if not found:
+        pytest.fail("Chromium is not installed: run `make browser` (Debian's chromium package)")
+    return found
+
+
+@pytest_asyncio.fixture(scope="module")
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=_chromium(), headless=True)
+        try:
+            yield launched
+        finally:
+            await launched.close()
+
+
+async def _signed_in(browser: Browser, stack: Stack, email: str, home: str, **options: Any) -> Page:
+    context = await browser.new_context(**options)
+    page = await context.new_page()
+    await page.goto(f"{stack.base_url}/login")
+    await page.get_by_label("Email").fill(email)
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Sign in").click()
+    await page.wait_for_url(f"**{home}")
+    return page
+
+
+async def _nurse_in_london(stack: Stack) -> dict[str, Any]:
+    nurse = await stack.sign_up_clinician("lena")
+    me = await stack.as_user(nurse["email"])
+    for method, path, body in (
+        ("PUT", "/v1/me/profile", {"profession": "RN", "zone": "Europe/London",
+                                   "rate_cents_per_hour": 5500, "max_minutes_per_week": 3000,
+                                   "min_rest_minutes": 480}),
+        ("PUT", "/v1/me/availability", {"windows": EVERY_DAY}),
+        ("PUT", "/v1/me/residence", {"residence": "US-KS"}),
+        ("POST", "/v1/me/licences", {"licence_id": "lic-ks", "jurisdiction": "US-KS",
+                                     "profession": "RN", "number": "RN-77",
+                                     "issued": "2020-01-01", "expires": "2030-01-01"}),
+    ):  # fmt: skip
+        answer = await me.request(method, path, json=body)
+        assert answer.status_code < 300, answer.text
+    operator = await stack.as_user(stack.operator_email)
+    verified = await operator.post(
+        f"/v1/operator/clinicians/{nurse['account']['id']}/licences/lic-ks/verify"
+    )
+    assert verified.status_code == 200, verified.text
+    await me.aclose()
+    await operator.aclose()
+    return nurse
+
+
+async def _post_in_page(page: Page, day: str) -> None:
+    form = page.locator("#shift-form")
+    await form.get_by_label("Role").select_option("RN")
+    await form.get_by_label("Date").fill(day)
+    await form.get_by_label("Starts").fill("09:00")
+    await form.get_by_label("Ends").fill("13:00")
+    await form.get_by_label("Patients are in").select_option(["US-KS"])
+    await form.get_by_label("Pay up to").fill("80")
+    await form.get_by_label("Scope of work").fill("Overnight telehealth triage for a rural clinic")
+    await form.get_by_role("button", name="Post").click()
+
+
+async def test_a_shift_posted_in_chicago_is_offered_live_in_london_and_filled_live(
+    stack: Stack, browser: Browser
+) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    org = await stack.sign_up_organization("plains")
+    admin = await stack.as_user(org["email"])
+    facility_id = f"f-{uuid.uuid4().hex[:6]}"
+    saved = await admin.put(f"/v1/facilities/{facility_id}", json={
+        "facility_id": facility_id, "name": "Plains Rural Health", "zone": "America/Chicago",
+        "jurisdictions": ["US-KS"]})  # fmt: skip
+    assert saved.status_code == 200, saved.text
+    await admin.aclose()
+    nurse = await _nurse_in_london(stack)
+
+    clinician = await _signed_in(browser, stack, nurse["email"], "/clinician")
+    facility = await _signed_in(browser, stack, org["email"], "/facility")
+    await expect(facility.locator("#zone-note")).to_have_text("in America/Chicago time")
+
+    # 15 March: Chicago is on summer time (UTC-5), London not yet (UTC+0): 09:00 -> 14:00.
+    # 29 March: both are on summer time (UTC-5, UTC+1): 09:00 -> 15:00.
+    await _post_in_page(facility, "2027-03-15")
+    await expect(facility.locator("#shifts tbody tr[data-shift-id]")).to_have_count(1)
+    await _post_in_page(facility, "2027-03-29")
+    rows = facility.locator("#shifts tbody tr[data-shift-id]")
+    await expect(rows).to_have_count(2)
+    await expect(rows.first).to_contain_text("2027-03-15 09:00 \u2013 13:00")
+
+    offers = clinician.locator("#offers article[data-state=open]")  # arrives without a reload
+    await expect(offers).to_have_count(2, timeout=60_000)
+    march_15 = clinician.locator("#offers article", has_text="Mon, Mar 15")
+    await expect(march_15.locator("h3")).to_contain_text("14:00 GMT")
+    await expect(march_15.locator("[data-facility-time]")).to_contain_text(
+        "Facility time: 2027-03-15 09:00 \u2013 13:00 (America/Chicago)"
+    )
+    march_29 = clinician.locator("#offers article", has_text="Mon, Mar 29")
+    await expect(march_29.locator("h3")).to_contain_text("15:00 GMT+1")
+    await clinician.screenshot(path=str(SHOTS / "clinician-offers.png"), full_page=True)
+
+    accept = march_15.get_by_role("button", name="Accept")
+    for _ in range(60):  # reach Accept with the keyboard alone
+        if await accept.evaluate("button => button === document.activeElement"):
+            break
+        await clinician.keyboard.press("Tab")
+    else:
+        pytest.fail("Accept cannot be reached with the keyboard")
+    await clinician.keyboard.press("Enter")
+    await expect(march_15).to_have_attribute("data-state", "accepted")
+
+    filled = facility.locator("#shifts tbody tr[data-booked='1']")  # the fill, live
+    await expect(filled).to_have_count(1, timeout=30_000)
+    await expect(filled.locator(".fill")).to_have_text("1 / 1")
+    await expect(filled).to_have_attribute("data-state", "filled")
+    await facility.screenshot(path=str(SHOTS / "facility-shifts.png"), full_page=True)
+
+    await clinician.locator("#week-of").fill("2027-03-15")
+    await clinician.locator("#week-of").dispatch_event("change")
+    booked = clinician.locator(".day[data-day='2027-03-15'] .booking")
+    await expect(booked).to_contain_text("14:00 GMT")
+    assert "(America/Chicago)" in (await booked.get_attribute("title") or "")
+    await clinician.screenshot(path=str(SHOTS / "clinician-week.png"), full_page=True)
+
+
+async def test_the_pages_fit_a_phone(stack: Stack, browser: Browser) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    nurse = await stack.sign_up_clinician("pia")
+    org = await stack.sign_up_organization("coast")
+    pages = [(nurse["email"], "/clinician", "clinician-phone.png"),
+             (org["email"], "/facility", "facility-phone.png"),
+             (stack.operator_email, "/operator", "operator-phone.png")]  # fmt: skip
+    for email, home, shot in pages:
+        page = await _signed_in(browser, stack, email, home, viewport=PHONE)
+        await page.wait_for_load_state("networkidle")
+        overflow = await page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 1, f"{home} is {overflow}px wider than a phone"
+        await page.screenshot(path=str(SHOTS / shot), full_page=True)
+        await page.context.close()
