@@ -41,9 +41,10 @@ topics: install ## Create the declared topics on the broker in use (KAFKA_BOOTST
 infra-status: ## Show where each server listens and whether it answers
 	$(INFRA) status
 
-up: install ## Start the whole stack and print its addresses (the web address first, once it exists)
+up: install ## Start the whole stack, seed the demo (once), print the web address and demo sign-ins
 	$(INFRA) up
 	$(INFRA) services-up
+	$(PY) -m gateway.demo
 
 down: ## Stop exactly what `make up` started
 	@if [ -x $(PY) ]; then $(INFRA) services-down; $(INFRA) down; else echo "nothing installed, nothing to stop"; fi

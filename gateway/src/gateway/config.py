@@ -15,8 +15,9 @@ class Settings(PlatformSettings):
     database: str = "vsm_gateway"
     # Where people reach the pages; links in notifications start with it.
     public_url: str = "http://127.0.0.1:8000"
-    # Session cookies are Secure (sent over HTTPS only); off only for plain-HTTP development.
-    cookie_secure: bool = True
+    # Session cookies are Secure (sent over HTTPS only) when the public address is https;
+    # set true or false to decide otherwise.
+    cookie_secure: bool | None = None
     session_hours: float = 12.0
     token_hours: float = 24.0 * 30
     reset_minutes: int = 60
@@ -34,6 +35,12 @@ class Settings(PlatformSettings):
     reminder_seconds: float = 20.0
     # The development notification sink can be read at /v1/dev/outbox (never in production).
     dev_outbox: bool = False
+
+    @property
+    def secure_cookies(self) -> bool:
+        if self.cookie_secure is not None:
+            return self.cookie_secure
+        return self.public_url.startswith("https://")
 
     @property
     def http_host(self) -> str:

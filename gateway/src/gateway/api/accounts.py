@@ -108,14 +108,14 @@ async def _authenticate(parts: Parts, body: SignIn) -> Account:
 
 @router.post("/sessions", status_code=204)
 async def open_session(body: SignIn, parts: Parts, response: Response) -> None:
-    """Signs in for the pages: a session cookie (HttpOnly, SameSite=Strict, Secure unless
-    configured off for plain-HTTP development)."""
+    """Signs in for the pages: a session cookie (HttpOnly, SameSite=Strict, and Secure when
+    the gateway is served over HTTPS)."""
     account = await _authenticate(parts, body)
     lifetime = timedelta(hours=parts.settings.session_hours)
     token = await parts.store.open_session(account, lifetime)
     response.set_cookie(
         SESSION_COOKIE, token, max_age=int(lifetime.total_seconds()), httponly=True,
-        secure=parts.settings.cookie_secure, samesite="strict", path="/",
+        secure=parts.settings.secure_cookies, samesite="strict", path="/",
     )  # fmt: skip
 
 

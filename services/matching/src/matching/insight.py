@@ -173,16 +173,25 @@ def unfilled_reasons(view: MarketView, shift: ShiftView, offers: Iterable[Kept])
                        "rest, or have reached their weekly hours")  # fmt: skip
     elif f.affordable == 0:
         pay = shift.pay_cents_per_hour / 100
-        reasons.append(f"the {f.free} {p} clinicians who fit ask more than {pay:.2f} per hour")
+        reasons.append(f"{_count(f.free, f'{p} clinician')} who fit ask more than "
+                       f"${pay:.2f} per hour")  # fmt: skip
     answers = Counter(k.outcome for k in offers)
     if answers[Outcome.DECLINED] or answers[Outcome.EXPIRED]:
         reasons.append(f"{answers[Outcome.DECLINED]} declined and {answers[Outcome.EXPIRED]} "
                        "let the offer expire")  # fmt: skip
     if answers[None]:
-        reasons.append(f"{answers[None]} offers are awaiting an answer")
+        waiting = answers[None]
+        reasons.append(f"{_count(waiting, 'offer')} {'is' if waiting == 1 else 'are'} awaiting "
+                       "an answer")  # fmt: skip
     if not reasons:
-        reasons.append(f"{f.affordable} {p} clinicians fit; offers go out as the market moves")
+        reasons.append(f"{_count(f.affordable, f'{p} clinician')} fit; offers go out as the "
+                       "market moves")  # fmt: skip
     return reasons
+
+
+def _count(n: int, noun: str) -> str:
+    """A count and its noun: 1 offer, 2 offers."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def supply(
