@@ -333,10 +333,9 @@ def main() -> int:
         shown[kind] = shown.get(kind, 0) + 1
         if shown[kind] <= 2 or "--all" in sys.argv:
             print(f"  {email:<42} {what}")
-    print(
-        "  (and every other clinician: see the operator page's audit trail, or "
-        "demo-NN ids in vsm seed's instances)"
-    )
+    hidden = len(sign_ins) - sum(min(n, 2) for n in shown.values())
+    if hidden and "--all" not in sys.argv:
+        print(f"  ... and {hidden} more clinicians: python -m gateway.demo --all")
     return 0
 
 

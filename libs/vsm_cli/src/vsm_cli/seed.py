@@ -121,7 +121,9 @@ class Seeder:
             await self._phase("compacts", [self._compact(c) for c in doc.get("compacts", [])])
         await self._phase("organisation", [self._organisation()])
         facilities = [self._facility(f) for f in doc.get("facilities", [])]
-        await self._phase("facilities", [*facilities, self._elsewhere()])
+        if any(c.get("booked") for c in doc.get("clinicians", [])):
+            facilities.append(self._elsewhere())  # only to hold bookings agreed elsewhere
+        await self._phase("facilities", facilities)
         await self._phase("clinicians", [self._clinician(c) for c in doc.get("clinicians", [])])
         await self._phase("shifts", [self._shift(i, s) for i, s in enumerate(doc["shifts"])])
         await self._phase("bookings", [self._bookings(c) for c in doc.get("clinicians", [])])
