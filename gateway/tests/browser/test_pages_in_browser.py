@@ -169,3 +169,28 @@ async def test_the_pages_fit_a_phone(stack: Stack, browser: Browser) -> None:
         assert overflow <= 1, f"{home} is {overflow}px wider than a phone"
         await page.screenshot(path=str(SHOTS / shot), full_page=True)
         await page.context.close()
+
+
+async def test_an_operator_verifies_a_licence_and_reads_a_compacts_history(
+    stack: Stack, browser: Browser
+) -> None:
+    nurse = await stack.sign_up_clinician("vera")
+    me = await stack.as_user(nurse["email"])
+    declared = await me.post("/v1/me/licences", json={
+        "licence_id": "lic-mo", "jurisdiction": "US-MO", "profession": "RN", "number": "RN-5",
+        "issued": "2021-01-01", "expires": "2031-01-01"})  # fmt: skip
+    assert declared.status_code == 201, declared.text
+    await me.aclose()
+    page = await _signed_in(browser, stack, stack.operator_email, "/operator")
+    await page.get_by_label("Clinician id").fill(nurse["account"]["id"])
+    await page.get_by_role("button", name="Look up").click()
+    entry = page.locator("[data-entry='lic-mo']")
+    await expect(entry).to_contain_text("self-declared")
+    await entry.get_by_role("button", name="Verify").click()
+    await expect(entry).to_contain_text("operator")
+    nlc = page.locator("#compacts details", has_text="(NLC)")
+    await nlc.locator("summary").click()
+    await nlc.get_by_role("button", name="History").click()
+    await expect(nlc.locator("table.history tbody tr")).to_have_count(1)
+    await page.screenshot(path=str(SHOTS / "operator.png"), full_page=True)
+    await page.context.close()

@@ -79,7 +79,7 @@ async def world(stack: Stack) -> dict[str, Any]:
         "ids": {"organization_id": org_a["organization_id"], "facility_id": facility,
                 "shift_id": shift, "offer_id": offer, "clinician_id": nurse_1,
                 "entry": "licences", "entry_id": "lic-ks", "decision": "verify",
-                "token": "not-a-token"},
+                "token": "not-a-token", "code": "NLC"},
         "callers": {"admin_a": admin_a, "admin_b": admin_b, "nurse_1": nurses[0][1],
                     "nurse_2": nurses[1][1], "operator": operator},
         "day": day,
@@ -136,6 +136,7 @@ OWNERS: dict[tuple[str, str], set[str]] = {  # who may reach the object; everyon
     ("get", "/v1/operator/clinicians/{clinician_id}/licensing"): {"operator"},
     ("post", "/v1/operator/clinicians/{clinician_id}/{entry}/{entry_id}/{decision}"): {"operator"},
     ("put", "/v1/operator/compacts"): {"operator"},
+    ("get", "/v1/operator/compacts/{code}/history"): {"operator"},
     ("get", "/v1/operator/audit"): {"operator"},
     ("get", "/v1/supply"): {"admin_a", "admin_b", "operator"},  # counts only, no one's data
     ("get", "/v1/compacts"): {"admin_a", "admin_b", "nurse_1", "nurse_2", "operator"},

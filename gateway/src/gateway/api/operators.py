@@ -60,6 +60,16 @@ async def compacts(parts: Parts, me: Me) -> dict[str, Any]:
     return as_json(found)
 
 
+@router.get("/operator/compacts/{code}/history")
+async def compact_history(code: str, parts: Parts, me: Me) -> dict[str, Any]:
+    """Every version of one compact's table: when, by whom, on what source, and the table."""
+    access.operator_role(me)
+    found = await parts.services.licensing.GetCompactHistory(
+        lpb.GetCompactHistoryRequest(code=code)
+    )
+    return as_json(found)
+
+
 @router.put("/operator/compacts")
 async def change_compact(body: CompactTableIn, parts: Parts, me: Me) -> dict[str, Any]:
     """Replaces one compact's table (members and dates), citing the source of the change."""

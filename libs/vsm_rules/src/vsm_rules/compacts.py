@@ -218,6 +218,8 @@ def _compact_from_json(obj: Mapping[str, Any], where: str) -> Compact:
     for j, m in obj.get("members", {}).items():
         check_jurisdiction(j, f"{where}.members")
         at = f"{where}.members.{j}"
+        if not isinstance(m, Mapping):
+            raise InvalidArgument(at, "an object with honours_from and residents_from dates")
         honours = m.get("honours_from")
         residents = m.get("residents_from")
         enacted = m.get("enacted")

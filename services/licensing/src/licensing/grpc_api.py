@@ -4,6 +4,7 @@ answers go back as protobuf."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -162,6 +163,16 @@ class LicensingApi(pb_grpc.LicensingServiceServicer):
         return pb.ListCompactsResponse(
             compacts=[compact_to_proto(c, v) for c, v in self._licensing.compacts()]
         )
+
+    async def GetCompactHistory(self, request: Any, context: Any) -> Any:
+        versions = await self._licensing.compact_history(request.code)
+        return pb.GetCompactHistoryResponse(versions=[
+            pb.CompactVersion(version=version, changed_at=at.isoformat(),
+                              changed_by=who.to_proto(), source=source,
+                              compact=compact_to_proto(compact, version),
+                              table_json=json.dumps(table, sort_keys=True))
+            for version, at, who, source, compact, table in versions
+        ])  # fmt: skip
 
     async def GetJurisdictionStanding(self, request: Any, context: Any) -> Any:
         response = pb.GetJurisdictionStandingResponse(jurisdiction=request.jurisdiction)

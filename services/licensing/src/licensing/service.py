@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -229,6 +229,18 @@ class Licensing:
 
     def compacts(self) -> list[tuple[Compact, int]]:
         return self._compacts.compacts()
+
+    async def compact_history(
+        self, code: str
+    ) -> list[tuple[int, Any, Actor, str, Compact, Mapping[str, Any]]]:
+        """Every version of one compact's table, oldest first, parsed and as stored."""
+        if not code.strip():
+            raise InvalidArgument("code", "name the compact, e.g. NLC")
+        history = await self._compacts.history(code)
+        return [
+            (version, at, who, source, compact_from_json(table, f"compacts.{code}"), table)
+            for version, at, who, source, table in history
+        ]
 
     def standing(self, jurisdiction: str) -> list[tuple[Compact, Any]]:
         """Each compact with the jurisdiction's membership in it (None when not a member)."""

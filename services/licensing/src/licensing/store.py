@@ -122,6 +122,14 @@ class CompactStore:
             for code, (version, table) in self._tables.items()
         ]
 
+    async def history(self, code: str) -> list[tuple[int, Any, Actor, str, Mapping[str, Any]]]:
+        """Every version of one compact: (version, when, who, source, table), oldest first."""
+        rows = await self._changes.history(compact_aggregate(code))
+        if not rows:
+            raise NotFound(f"no compact {code!r}")
+        return [(r.version, r.at, r.actor, r.change.get("source", ""), r.change["table"])
+                for r in rows]  # fmt: skip
+
     def version(self, code: str) -> int:
         if code not in self._tables:
             raise NotFound(f"no compact {code!r}")

@@ -357,6 +357,38 @@ async def test_compacts_and_a_jurisdictions_standing(stub: Any) -> None:
     assert (in_nlc.member, in_nlc.honours_from) == (True, "2023-09-05")
 
 
+async def test_a_compacts_history_keeps_every_version_with_its_source_and_author(
+    stub: Any,
+) -> None:
+    nlc = next(c for c in (await stub.ListCompacts(pb.ListCompactsRequest())).compacts
+               if c.code == "NLC")  # fmt: skip
+    table = {"id": "NLC", "name": nlc.name, "model": nlc.model,
+             "professions": list(nlc.professions),
+             "members": {"US-TX": "2000-01-01", "US-KS": "2019-07-01"}}  # fmt: skip
+    with pytest.raises(grpc.aio.AioRpcError) as refused:  # a member must say its dates
+        await stub.ChangeCompactTable(pb.ChangeCompactTableRequest(
+            actor=OPERATOR, table_json=json.dumps(table), source="letter",
+            expected_version=1))  # fmt: skip
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "table_json.members.US-TX" in (refused.value.details() or "")
+    table["members"] = {j: {"honours_from": d, "residents_from": d}
+                        for j, d in table["members"].items()}  # fmt: skip
+    await stub.ChangeCompactTable(pb.ChangeCompactTableRequest(
+        actor=OPERATOR, table_json=json.dumps(table), source="board letter 2027-01",
+        expected_version=1))  # fmt: skip
+    history = (await stub.GetCompactHistory(pb.GetCompactHistoryRequest(code="NLC"))).versions
+    assert [v.version for v in history] == [1, 2]
+    assert history[1].source == "board letter 2027-01" and history[1].changed_by.id == "u-op"
+    assert {m.jurisdiction for m in history[1].compact.members} == {"US-TX", "US-KS"}
+    assert len(history[0].compact.members) > 2  # the repository's table, as it was
+    assert json.loads(history[1].table_json)["members"]["US-KS"]["honours_from"] == "2019-07-01"
+    for code, status in (("", grpc.StatusCode.INVALID_ARGUMENT),
+                         ("NOPE", grpc.StatusCode.NOT_FOUND)):  # fmt: skip
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await stub.GetCompactHistory(pb.GetCompactHistoryRequest(code=code))
+        assert refused.value.code() == status
+
+
 async def test_a_stored_multistate_licence_from_another_state_grants_no_privilege(
     stub: Any,
 ) -> None:

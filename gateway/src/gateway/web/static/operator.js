@@ -32,7 +32,27 @@ async function compacts() {
     h("summary", {}, `${c.name} (${c.code}) · ${c.members.length} members · version ${c.version}`),
     h("div", { class: "scroll" }, h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, "Jurisdiction"), h("th", {}, "Honours privileges from"), h("th", {}, "Issues to residents from"), h("th", {}, "Note"))),
       h("tbody", {}, c.members.map((m) => h("tr", {}, h("td", {}, m.jurisdiction), h("td", {}, m.honours_from || "—"), h("td", {}, m.residents_from || "—"), h("td", {}, m.note)))))),
-    h("button", { type: "button", class: "secondary", onclick: () => { document.getElementById("table").value = JSON.stringify(c, null, 2); } }, "Edit this table"))));
+    h("div", { class: "row", style: "max-width: 24rem" },
+      h("button", { type: "button", class: "secondary", onclick: () => edit(c.code) }, "Edit this table"),
+      h("button", { type: "button", class: "secondary", onclick: (e) => history(c.code, e.target) }, "History")))));
+}
+
+// The latest table as stored (every field), with its version, into the editor.
+async function edit(code) {
+  const versions = (await api(`/v1/operator/compacts/${encodeURIComponent(code)}/history`)).versions;
+  const latest = versions[versions.length - 1];
+  document.getElementById("table").value = JSON.stringify({ ...JSON.parse(latest.table_json), version: latest.version }, null, 2);
+  document.querySelector("#compact-form").closest("details").open = true;
+  document.getElementById("table").focus();
+}
+
+async function history(code, button) {
+  const versions = (await api(`/v1/operator/compacts/${encodeURIComponent(code)}/history`)).versions;
+  button.closest("details").append(h("table", { class: "history" },
+    h("thead", {}, h("tr", {}, h("th", {}, "Version"), h("th", {}, "Recorded (UTC)"), h("th", {}, "By"), h("th", {}, "Members"), h("th", {}, "Source"))),
+    h("tbody", {}, versions.slice().reverse().map((v) => h("tr", {}, h("td", {}, v.version), h("td", {}, v.changed_at.replace("T", " ").slice(0, 16)),
+      h("td", {}, v.changed_by.id), h("td", {}, v.compact.members.length), h("td", {}, v.source))))));
+  button.disabled = true;
 }
 
 async function audit() {
