@@ -152,6 +152,21 @@ async def test_a_shift_posted_in_chicago_is_offered_live_in_london_and_filled_li
     assert "(America/Chicago)" in (await booked.get_attribute("title") or "")
     await clinician.screenshot(path=str(SHOTS / "clinician-week.png"), full_page=True)
 
+    said: list[str] = []  # cancelling shows what each booked clinician would be owed, first
+
+    async def answer(dialog: Any) -> None:
+        said.append(dialog.message)
+        await dialog.accept()
+
+    facility.once("dialog", answer)
+    await filled.get_by_role("button", name="Cancel").click()
+    await expect(facility.locator("#shift-detail")).to_contain_text("Shift cancelled")
+    assert "releases 1 booking(s)" in said[0] and "is owed $0.00" in said[0], said
+    assert "hours before it starts" in said[0]  # the policy, in words
+    await expect(facility.locator("#shifts tbody tr[data-state='cancelled']")).to_have_count(1)
+    await expect(booked).to_have_count(0, timeout=15_000)  # gone from her week, live
+    await expect(clinician.locator("#notifications")).to_contain_text("Booking released")
+
 
 async def test_the_pages_fit_a_phone(stack: Stack, browser: Browser) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)

@@ -129,7 +129,7 @@ OWNERS: dict[tuple[str, str], set[str]] = {  # who may reach the object; everyon
         ("get", "/v1/facilities/{facility_id}/roster"),
         ("get", "/v1/shifts/{shift_id}"), ("put", "/v1/shifts/{shift_id}"),
         ("post", "/v1/shifts/{shift_id}/cancel"), ("get", "/v1/shifts/{shift_id}/status"),
-        ("get", "/v1/shifts/{shift_id}/unfilled"),
+        ("get", "/v1/shifts/{shift_id}/unfilled"), ("get", "/v1/shifts/{shift_id}/cancellation"),
     ]},
     ("post", "/v1/offers/{offer_id}/accept"): {"nurse_1"},
     ("post", "/v1/offers/{offer_id}/decline"): {"nurse_1"},

@@ -250,6 +250,17 @@ async def cancel_shift(shift_id: str, body: CancelIn, parts: Parts, me: Me) -> d
     return as_json(cancelled)
 
 
+@router.get("/shifts/{shift_id}/cancellation")
+async def preview_cancellation(shift_id: str, parts: Parts, me: Me) -> dict[str, Any]:
+    """What cancelling the shift now would release and pay each booked clinician, before the
+    facility decides; nothing changes."""
+    await shift_of(parts, me, shift_id)
+    found = await parts.services.scheduling.PreviewCancellation(
+        spb.PreviewCancellationRequest(shift_id=shift_id)
+    )
+    return as_json(found)
+
+
 @router.get("/shifts/{shift_id}/status")
 async def shift_status(shift_id: str, parts: Parts, me: Me) -> dict[str, Any]:
     """Positions, offers out and bookings."""

@@ -193,6 +193,19 @@ class Bookings:
             )
         return shift, version, released
 
+    async def preview_cancellation(self, shift_id: str) -> list[pb.ReleasedBooking]:
+        """What cancelling the shift now would release and pay each clinician; nothing changes."""
+        shift, _ = await self._catalogue.shift(shift_id)
+        now = self._clock_now()
+        preview = []
+        for held in await self._ledger.bookings_of(shift_id, shift.positions):
+            rate = await self._rate(held)
+            preview.append(pb.ReleasedBooking(
+                booking=booking_to_proto(held, rate),
+                compensation_cents=self.policy.compensation_cents(shift, rate, now),
+            ))  # fmt: skip
+        return preview
+
     def _check_notice(self, actor: Actor, shift: Shift) -> None:
         """A clinician withdraws within the policy's notice; an operator, or one of our services
         (the matcher, when a licence no longer allows the work), is not bound by it."""

@@ -76,6 +76,14 @@ class SchedulingApi(pb_grpc.SchedulingServiceServicer):
             )  # fmt: skip
         return pb.UpdateShiftResponse(shift=shift_to_proto(shift, version), released=released)
 
+    async def PreviewCancellation(self, request: Any, context: Any) -> Any:
+        if not request.shift_id:
+            raise InvalidArgument("shift_id", "must not be empty")
+        released = await self._bookings.preview_cancellation(request.shift_id)
+        return pb.PreviewCancellationResponse(
+            released=released, policy=self._bookings.policy.describe()
+        )
+
     async def CancelShift(self, request: Any, context: Any) -> Any:
         if not request.shift_id:
             raise InvalidArgument("shift_id", "must not be empty")

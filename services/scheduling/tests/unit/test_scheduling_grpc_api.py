@@ -288,6 +288,12 @@ async def test_a_late_cancellation_releases_the_bookings_and_owes_half_the_pay(
     again = await stub.Book(pb.BookRequest(actor=STAFF, shift_id=early.shift_id, clinician_id="c2"))
     assert again.booking.position == 0  # the position is free again
 
+    preview = await stub.PreviewCancellation(
+        pb.PreviewCancellationRequest(shift_id=late.shift_id)
+    )  # what cancelling would pay, shown before the facility decides; nothing changes yet
+    assert {r.booking.clinician_id: r.compensation_cents for r in preview.released} == {
+        "c1": 32000, "c2": 32000}  # fmt: skip
+    assert "50%" in preview.policy
     cancelled = await stub.CancelShift(
         pb.CancelShiftRequest(actor=STAFF, shift_id=late.shift_id, reason="patient clinic closed")
     )

@@ -67,8 +67,10 @@ async function whyUnfilled(shift) {
 }
 
 async function cancel(shift) {
-  const booked = Number(document.querySelector(`[data-shift-id="${shift.shift_id}"]`).dataset.booked);
-  if (!confirm(`Cancel this shift?${booked ? " Booked clinicians are released and compensated under the cancellation policy." : ""}`)) return;
+  const preview = await api(`/v1/shifts/${shift.shift_id}/cancellation`);
+  const owed = preview.released.map((r) => `${r.booking.clinician_id} is owed ${money(r.compensation_cents)}`);
+  const said = owed.length ? `Cancelling now releases ${owed.length} booking(s): ${owed.join("; ")}.` : "No one is booked: no compensation is due.";
+  if (!confirm(`Cancel this shift? ${said}\n\n${preview.policy}`)) return;
   const answer = await api(`/v1/shifts/${shift.shift_id}/cancel`, { method: "POST", body: { reason: "cancelled by the facility", expected_version: shift.version } });
   const paid = answer.released.map((r) => `${r.booking.clinician_id}: ${money(r.compensation_cents)}`);
   fill(document.getElementById("shift-detail"), h("h3", {}, "Shift cancelled"), h("p", { class: "muted" }, answer.policy),
