@@ -14,7 +14,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
 
-.PHONY: help install topics infra-up infra-down infra-status up down test unit lint bench browser
+.PHONY: help install topics infra-up infra-down infra-status up down test unit lint bench browser grpcurl
 
 help: ## List the targets with one line each
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
@@ -62,7 +62,12 @@ browser: ## Debian's Chromium for the browser tests (from Debian's packages; qui
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 	@chromium --version
 
-test: lint browser ## Install, start the servers the suite needs, run every test, stop what it started
+grpcurl: ## grpcurl for the partner API's tests, built from the Go module proxy (quick when built)
+	@test -x $(TOOLS)/bin/grpcurl || GOBIN=$(CURDIR)/$(TOOLS)/bin GOFLAGS=-mod=mod \
+		go install github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.3
+	@$(TOOLS)/bin/grpcurl --version
+
+test: lint browser grpcurl ## Install, start the servers the suite needs, run every test, stop what it started
 	$(INFRA) with-servers -- $(VENV)/bin/pytest
 
 bench: install ## Engine vs the yardstick; live offer latency and a live fortnight; in bench/results

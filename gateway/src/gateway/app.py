@@ -12,7 +12,7 @@ from starlette.middleware.base import RequestResponseEndpoint
 
 from gateway import web
 from gateway.accounts import normalised_email
-from gateway.api import accounts, clinicians, errors, facilities, operators
+from gateway.api import accounts, clinicians, errors, facilities, keys, operators
 from gateway.api.deps import Gateway
 
 CHANGES = {"POST", "PUT", "PATCH", "DELETE"}
@@ -28,7 +28,7 @@ def create_app(parts: Gateway) -> FastAPI:
     )
     app.state.gateway = parts
     errors.install(app)
-    for module in (accounts, facilities, clinicians, operators):
+    for module in (accounts, facilities, clinicians, operators, keys):
         app.include_router(module.router)
     web.install(app)
 

@@ -33,6 +33,9 @@ class Settings(PlatformSettings):
     notification_group: str = "vsm-gateway-notifications"
     remind_minutes: float = 5.0
     reminder_seconds: float = 20.0
+    # The partner gRPC API (PARTNER_ADDR) serves TLS when both files are given (PEM).
+    tls_cert_file: str = ""
+    tls_key_file: str = ""
     # The development notification sink can be read at /v1/dev/outbox (never in production).
     dev_outbox: bool = False
 

@@ -9,11 +9,14 @@ import asyncio
 import contextlib
 import logging
 from datetime import timedelta
+from pathlib import Path
 
+import grpc
 import uvicorn
 from vsm_platform.changes import ChangeLog
 from vsm_platform.clock import Clock, SystemClock
 from vsm_platform.consumers import WorkConsumer
+from vsm_platform.grpc_server import start_server
 from vsm_platform.kafka import KafkaPublisher
 from vsm_platform.mongo import connect
 from vsm_platform.runtime import run_service
@@ -21,6 +24,7 @@ from vsm_platform.topics import LICENSING_EVENTS, MATCHING_EVENTS, SCHEDULING_EV
 
 from gateway.account_store import AccountStore
 from gateway.api.deps import Gateway
+from gateway.api_keys import ApiKeys
 from gateway.app import create_app
 from gateway.audit import AuditTrail
 from gateway.config import Settings
@@ -28,6 +32,11 @@ from gateway.inward import Services
 from gateway.live import LiveHub
 from gateway.notification_feed import NotificationFeed
 from gateway.notifications import StoredNotifications
+from gateway.owners import Owners
+from gateway.partner_api import SERVICE_NAME as PARTNER_SERVICE
+from gateway.partner_api import PartnerApi
+from gateway.partner_api import register as register_partner
+from gateway.partner_stream import PartnerFeed
 from gateway.passwords import Passwords
 
 logger = logging.getLogger(__name__)
@@ -45,6 +54,15 @@ async def sweep(parts: Gateway) -> None:
         except Exception:
             logger.warning("retention sweep failed; next round will retry", exc_info=True)
         await asyncio.sleep(parts.settings.sweep_seconds)
+
+
+def tls_credentials(settings: Settings) -> grpc.ServerCredentials | None:
+    """TLS for the partner API when a certificate and its key are configured."""
+    if not (settings.tls_cert_file and settings.tls_key_file):
+        return None
+    chain = Path(settings.tls_cert_file).read_bytes()
+    key = Path(settings.tls_key_file).read_bytes()
+    return grpc.ssl_server_credentials([(key, chain)])
 
 
 async def remind(feed: NotificationFeed, every: float) -> None:
@@ -70,7 +88,16 @@ async def run(settings: Settings, clock: Clock | None = None) -> None:
                            db["people"], db["rows"], clock),
         passwords=Passwords(), services=services,
         notifier=StoredNotifications(db["notifications"]), audit=AuditTrail(db["audit"], clock),
-        live=LiveHub(services.scheduling),
+        live=LiveHub(services.scheduling), keys=ApiKeys(db["rows"], clock),
+    )  # fmt: skip
+    owners = Owners(services.scheduling, db["rows"])
+    feed_topics = [MATCHING_EVENTS.name, SCHEDULING_EVENTS.name, LICENSING_EVENTS.name]
+    partner_feed = PartnerFeed(settings.kafka_bootstrap, feed_topics, owners, db["seen"])
+    partner = await start_server(
+        settings.partner_addr,
+        [register_partner(PartnerApi(parts.keys, services, owners, parts.store,
+                                     partner_feed.events))],
+        [PARTNER_SERVICE], tls_credentials(settings),
     )  # fmt: skip
     server = uvicorn.Server(uvicorn.Config(
         create_app(parts), host=settings.http_host, port=settings.http_port,
@@ -99,6 +126,7 @@ async def run(settings: Settings, clock: Clock | None = None) -> None:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await partner.stop()
         await dead_letters.stop()
         await services.close()
         await client.close()

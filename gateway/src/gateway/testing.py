@@ -25,6 +25,7 @@ class Stack:
     processes: ServiceProcesses
     base_url: str
     operator_email: str
+    partner_addr: str = ""
 
     def client(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(base_url=self.base_url, timeout=30)
@@ -88,6 +89,7 @@ async def stack(
             processes.start(name, f"{name}.main")
         address = processes.address["gateway"] = f"127.0.0.1:{free_port()}"
         env["GATEWAY_PUBLIC_URL"] = f"http://{address}"
+        env["PARTNER_ADDR"] = partner_addr = f"127.0.0.1:{free_port()}"
         processes.start("gateway", "gateway.main")
         operator_email = f"operator-{uuid.uuid4().hex[:6]}@marketplace.example"
         command = ["-m", "gateway.admin", "add-operator", operator_email, "Olive Operator"]
@@ -99,6 +101,6 @@ async def stack(
         assert made.returncode == 0, errors.decode()
         await processes.serving("licensing", "scheduling", "matching")
         await _http_up(processes, f"http://{address}")
-        yield Stack(processes, f"http://{address}", operator_email)
+        yield Stack(processes, f"http://{address}", operator_email, partner_addr)
     finally:
         processes.stop_all()

@@ -12,6 +12,7 @@ from vsm_platform.clock import Clock
 
 from gateway.account_store import AccountStore
 from gateway.accounts import Account
+from gateway.api_keys import ApiKeys
 from gateway.audit import AuditTrail
 from gateway.config import Settings
 from gateway.inward import Services
@@ -34,6 +35,7 @@ class Gateway:
     notifier: Notifier
     audit: AuditTrail
     live: LiveHub
+    keys: ApiKeys
 
 
 def gateway(request: Request) -> Gateway:

@@ -127,9 +127,13 @@ class RunningServer:
 
 
 async def start_server(
-    address: str, register: Iterable[Register], service_names: Iterable[str]
+    address: str,
+    register: Iterable[Register],
+    service_names: Iterable[str],
+    credentials: grpc.ServerCredentials | None = None,
 ) -> RunningServer:
-    """Starts a server on `address` (port 0 picks a free one) with every servicer registered."""
+    """Starts a server on `address` (port 0 picks a free one) with every servicer registered;
+    over TLS when `credentials` are given."""
     server = grpc.aio.server(
         interceptors=[aio_server_interceptor(), DomainErrorInterceptor()],  # type: ignore[no-untyped-call]
         options=list(GRPC_OPTIONS),
@@ -147,7 +151,11 @@ async def start_server(
         ),
         server,
     )
-    port = server.add_insecure_port(address)
+    port = (
+        server.add_secure_port(address, credentials)
+        if credentials is not None
+        else server.add_insecure_port(address)
+    )
     if port == 0:
         raise OSError(f"could not bind gRPC server to {address}")
     await server.start()
