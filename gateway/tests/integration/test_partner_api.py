@@ -275,3 +275,36 @@ async def test_grpcurl_lists_and_calls_the_partner_api(
     assert shown.get("shift_id", shown.get("shiftId")) == shift_id
     health = await grpcurl(stack.partner_addr, "grpc.health.v1.Health/Check")
     assert "SERVING" in health
+
+
+async def test_bad_input_is_refused_naming_the_field(
+    stack: Stack, stub: Any, orgs: dict[str, Any]
+) -> None:
+    key = _key(orgs["alpha"]["key"])
+    absurd = await stub.UpsertClinicians(pb.UpsertCliniciansRequest(clinicians=[
+        pb.ClinicianUpsert(profile=spb.WorkProfile(
+            clinician_id=f"z-{uuid.uuid4().hex[:6]}", profession="RN", zone="Mars/Olympus",
+            rate_cents_per_hour=5000))]), metadata=key)  # fmt: skip
+    error = absurd.results[0].error
+    assert (error.code, error.field) == ("INVALID_ARGUMENT", "clinicians[0].profile.zone")
+    long_ago = await stub.PostShifts(pb.PostShiftsRequest(shifts=[
+        _draft(orgs["alpha"]["facility"], "0001-01-01")]), metadata=key)  # fmt: skip
+    assert long_ago.results[0].error.field.startswith("shifts[0].")
+    for call, request, field in (
+        (stub.GetShift, pb.GetShiftRequest(), "shift_id"),
+        (stub.GetShift, pb.GetShiftRequest(shift_id="no-such-shift"), "shift_id"),
+        (stub.GetRoster, pb.GetRosterRequest(facility_id=""), "facility_id"),
+        (stub.Solve, pb.SolveRequest(instance_json="{not json", time_limit_seconds=1), ""),
+        (stub.Solve, pb.SolveRequest(instance_json="{}", time_limit_seconds=1e9),
+         "time_limit_seconds"),
+    ):  # fmt: skip
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await call(request, metadata=key)
+        assert refused.value.code() in (grpc.StatusCode.INVALID_ARGUMENT,
+                                        grpc.StatusCode.NOT_FOUND), request  # fmt: skip
+        assert (refused.value.details() or "").startswith(field), refused.value.details()
+    async with channel(stack.partner_addr) as opened:
+        raw: Any = opened.unary_unary("/vsm.partner.v1.PartnerService/PostShifts")
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await raw(b"\x0a\xff\xff\xff\xff\x0f garbage", metadata=key)
+        assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT

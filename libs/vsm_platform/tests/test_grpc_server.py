@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import grpc
 import pytest
@@ -78,6 +79,18 @@ async def test_domain_errors_become_status_codes_naming_the_field(server) -> Non
         with pytest.raises(grpc.aio.AioRpcError) as missing:
             await stub.GetLicensingRecord(pb.GetLicensingRecordRequest(clinician_id="missing"))
         assert missing.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+async def test_malformed_request_bytes_are_invalid_argument_not_internal(server) -> None:
+    async with channel(f"127.0.0.1:{server.port}") as chan:
+        raw: Any = chan.unary_unary(f"/{SERVICE}/GetLicensingRecord")  # bytes in and out
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await raw(b"\xff\xff\xff\xff not a protobuf message")
+        assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert refused.value.details().startswith("request: not a valid message")
+        stub = pb_grpc.LicensingServiceStub(chan)  # and the server serves on
+        answer = await stub.GetLicensingRecord(pb.GetLicensingRecordRequest(clinician_id="c1"))
+        assert answer.record.clinician_id == "c1"
 
 
 async def test_an_unexpected_error_is_internal_without_leaking_its_message(server) -> None:

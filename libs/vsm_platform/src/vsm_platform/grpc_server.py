@@ -47,9 +47,21 @@ def status_code_for(error: DomainError) -> grpc.StatusCode:
     return grpc.StatusCode.FAILED_PRECONDITION
 
 
+_PASSED_ON = frozenset({
+    grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.NOT_FOUND, grpc.StatusCode.ABORTED,
+    grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.PERMISSION_DENIED,
+    grpc.StatusCode.OUT_OF_RANGE, grpc.StatusCode.ALREADY_EXISTS,
+    grpc.StatusCode.RESOURCE_EXHAUSTED, grpc.StatusCode.UNAVAILABLE,
+    grpc.StatusCode.DEADLINE_EXCEEDED,
+})  # fmt: skip
+
+
 async def _abort_for(error: Exception, context: grpc.aio.ServicerContext[Any, Any]) -> None:
     if isinstance(error, DomainError):
         await context.abort(status_code_for(error), error.message)
+    if isinstance(error, grpc.aio.AioRpcError) and error.code() in _PASSED_ON:
+        # a service called on the way refused the request: the caller gets its answer
+        await context.abort(error.code(), error.details() or error.code().name.lower())
     trace_id = trace.get_current_span().get_span_context().trace_id
     logger.exception("unexpected error in a gRPC handler")
     await context.abort(grpc.StatusCode.INTERNAL, f"internal error (trace {trace_id:032x})")
@@ -71,20 +83,51 @@ class DomainErrorInterceptor(grpc.aio.ServerInterceptor):
         if handler.unary_unary is not None:
             return grpc.unary_unary_rpc_method_handler(
                 _wrap_unary(handler.unary_unary),
-                request_deserializer=handler.request_deserializer,
+                request_deserializer=_tolerant(handler.request_deserializer),
                 response_serializer=handler.response_serializer,
             )
         if handler.unary_stream is not None:
             return grpc.unary_stream_rpc_method_handler(
                 _wrap_stream(handler.unary_stream),
-                request_deserializer=handler.request_deserializer,
+                request_deserializer=_tolerant(handler.request_deserializer),
                 response_serializer=handler.response_serializer,
             )
         return handler
 
 
+@dataclass(frozen=True, slots=True)
+class _Malformed:
+    """A request whose bytes are not the method's message."""
+
+    problem: str
+
+
+def _tolerant(deserialize: Callable[[bytes], Any] | None) -> Callable[[bytes], Any] | None:
+    """The method's deserializer, answering malformed bytes with a marker (the handler then
+    refuses it as INVALID_ARGUMENT) instead of failing inside the framework as INTERNAL."""
+    if deserialize is None:
+        return None
+
+    def tolerant(data: bytes) -> Any:
+        try:
+            return deserialize(data)
+        except Exception as error:
+            return _Malformed(type(error).__name__)
+
+    return tolerant
+
+
+async def _refuse_malformed(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> None:
+    if isinstance(request, _Malformed):
+        await context.abort(
+            grpc.StatusCode.INVALID_ARGUMENT,
+            f"request: not a valid message for this method ({request.problem})",
+        )
+
+
 def _wrap_unary(inner: Any) -> Any:
     async def unary(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+        await _refuse_malformed(request, context)
         try:
             return await inner(request, context)
         except grpc.aio.AbortError:
@@ -99,6 +142,7 @@ def _wrap_stream(inner: Any) -> Any:
     async def stream(
         request: Any, context: grpc.aio.ServicerContext[Any, Any]
     ) -> AsyncIterator[Any]:
+        await _refuse_malformed(request, context)
         try:
             async for response in inner(request, context):
                 yield response

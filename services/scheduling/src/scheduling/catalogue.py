@@ -34,6 +34,7 @@ from scheduling.marketplace import (
     Shift,
     ShiftDraft,
     ShiftStatus,
+    check_within_reach,
     post_series,
     post_shift,
 )
@@ -219,6 +220,7 @@ class Catalogue:
         if first is not None:
             return first[0]
         shift = post_shift(uuid.uuid4().hex[:12], facility, draft)
+        check_within_reach(shift, self._clock.now())
         return (await self._publish(actor, facility, idempotency_key, [shift]))[0]
 
     async def post_series(
@@ -234,6 +236,8 @@ class Catalogue:
         series_id = uuid.uuid4().hex[:12]
         ids = [f"{series_id}-{k + 1}" for k in range(max(0, occurrences))]
         shifts = post_series(ids, series_id, facility, draft, every_days)
+        for k, shift in enumerate(shifts):
+            check_within_reach(shift, self._clock.now(), f"occurrences[{k}].local_start")
         return series_id, await self._publish(actor, facility, idempotency_key, shifts)
 
     async def _answered(
@@ -308,6 +312,7 @@ class Catalogue:
             )
         facility, _ = await self.facility(shift.facility_id)
         updated = post_shift(shift_id, facility, draft, shift.series_id)
+        check_within_reach(updated, self._clock.now())
         event = events_pb2.ShiftUpdated(
             shift=shift_to_proto(updated, version + 1), actor=actor.to_proto()
         )

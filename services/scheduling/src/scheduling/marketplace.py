@@ -119,6 +119,17 @@ class Shift:
 
 MAX_SHIFT = timedelta(hours=24)
 MAX_OCCURRENCES = 104  # two years of weekly shifts
+# A shift is posted for work to come: not one that started a month ago, nor one years away.
+MAX_PAST = timedelta(days=31)
+MAX_AHEAD = timedelta(days=3 * 366)
+
+
+def check_within_reach(shift: Shift, now: datetime, field: str = "local_start") -> None:
+    """Refuses a shift starting long before `now` (a typo in the year, say) or years ahead."""
+    if shift.start < now - MAX_PAST:
+        raise InvalidArgument(field, f"{shift.local_start} is in the past; post work to come")
+    if shift.start > now + MAX_AHEAD:
+        raise InvalidArgument(field, f"{shift.local_start} is more than three years away")
 
 
 def post_shift(shift_id: str, facility: Facility, draft: ShiftDraft, series_id: str = "") -> Shift:

@@ -14,6 +14,7 @@ from scheduling.marketplace import (
     ShiftDraft,
     ShiftStatus,
     WorkProfile,
+    check_within_reach,
     post_shift,
 )
 from vsm_rules.availability import AvailabilityWindow
@@ -127,3 +128,14 @@ def test_each_booking_rule_refuses_with_its_reason() -> None:
     assert [v.rule for v in refusals(booking_verdicts(cancelled, CLINIC, NURSE, [], LICENSED))] == [
         "shift"
     ]
+
+
+def test_a_shift_is_posted_for_work_to_come_not_long_past_or_years_away() -> None:
+    shift = post_shift("s1", CLINIC, DRAFT)
+    check_within_reach(shift, shift.start - timedelta(days=30))  # a month ahead
+    check_within_reach(shift, shift.start + timedelta(days=2))  # just begun: recorded late
+    with pytest.raises(InvalidArgument, match="in the past") as past:
+        check_within_reach(shift, shift.start + timedelta(days=40))
+    assert past.value.field == "local_start"
+    with pytest.raises(InvalidArgument, match="three years"):
+        check_within_reach(shift, shift.start - timedelta(days=4 * 365), "occurrences[3].x")
