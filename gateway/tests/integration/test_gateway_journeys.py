@@ -97,7 +97,11 @@ async def test_sign_up_to_first_offer_accepted_and_filled(stack: Stack) -> None:
     assert accepted.status_code == 200, accepted.text
     assert accepted.json()["state"] == "OFFER_STATE_ACCEPTED"
 
-    status = (await admin.get(f"/v1/shifts/{shift['shift_id']}/status")).json()
+    async def filled() -> dict[str, Any] | None:  # the booking reaches matching as an event
+        status: dict[str, Any] = (await admin.get(f"/v1/shifts/{shift['shift_id']}/status")).json()
+        return status if status["booked"] else None
+
+    status = await _until("the fill in the shift's status", filled)
     assert status["booked"] == 1 and status["booked_clinicians"] == [nurse_id]
     schedule = (await me.get("/v1/me/schedule")).json()["entries"]
     assert [e["shift"]["shift_id"] for e in schedule] == [shift["shift_id"]]

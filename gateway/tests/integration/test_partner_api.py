@@ -308,3 +308,39 @@ async def test_bad_input_is_refused_naming_the_field(
         with pytest.raises(grpc.aio.AioRpcError) as refused:
             await raw(b"\x0a\xff\xff\xff\xff\x0f garbage", metadata=key)
         assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+async def test_a_partners_verification_counts_for_its_own_organisation_only(
+    stub: Any, orgs: dict[str, Any]
+) -> None:
+    alpha, beta = orgs["alpha"], orgs["beta"]
+    await _nurses(stub, alpha["key"], 2)  # vouched for by alpha's credentialing system only
+    day = _day(25)  # clear of the thousand shifts above (days 30 to 89), so no clash
+    ours = await stub.PostShifts(pb.PostShiftsRequest(shifts=[_draft(alpha["facility"], day, 11)]),
+                                 metadata=_key(alpha["key"]))  # fmt: skip
+    theirs = await stub.PostShifts(pb.PostShiftsRequest(shifts=[_draft(beta["facility"], day, 11)]),
+                                   metadata=_key(beta["key"]))  # fmt: skip
+    ours_id, theirs_id = ours.results[0].shift.shift_id, theirs.results[0].shift.shift_id
+
+    async def offers_out(key: str, shift_id: str) -> int:
+        """Offers out on the shift; -1 while the matching service has not seen it yet."""
+        try:
+            found = await stub.GetShiftStatus(pb.GetShiftStatusRequest(shift_id=shift_id),
+                                              metadata=_key(key))  # fmt: skip
+        except grpc.aio.AioRpcError as error:
+            if error.code() == grpc.StatusCode.NOT_FOUND:
+                return -1
+            raise
+        out: int = found.status.offers_out
+        return out
+
+    for _ in range(300):
+        if (
+            await offers_out(alpha["key"], ours_id) >= 1
+            and await offers_out(beta["key"], theirs_id) >= 0
+        ):
+            break
+        await asyncio.sleep(0.2)
+    assert await offers_out(alpha["key"], ours_id) >= 1  # alpha's nurses for alpha's shift
+    await asyncio.sleep(2)
+    assert await offers_out(beta["key"], theirs_id) == 0  # but not for beta's, same hour, place

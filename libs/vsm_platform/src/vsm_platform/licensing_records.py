@@ -9,6 +9,7 @@ from datetime import date
 from vsm.licensing.v1 import licensing_service_pb2 as pb
 from vsm_rules.errors import InvalidArgument
 from vsm_rules.records import (
+    EVERY_ORGANISATION,
     Authority,
     AuthorityKind,
     Licence,
@@ -17,6 +18,7 @@ from vsm_rules.records import (
     parse_date,
     parse_instant,
     trusted_record,
+    verified_for,
     within,
 )
 
@@ -84,19 +86,37 @@ def authority_from_proto(message: pb.Authority, field: str = "authority") -> Aut
         )
 
 
-VERIFIED = frozenset({pb.VERIFICATION_OPERATOR, pb.VERIFICATION_PARTNER})
+_VERIFIED_BY = {pb.VERIFICATION_OPERATOR: "operator", pb.VERIFICATION_PARTNER: "partner"}
 
 
-def record_from_proto(message: pb.LicensingRecord) -> LicensingRecord:
-    """What eligibility decides on for a record as the licensing service announced it: its
-    verified entries, or every entry when an operator allowed self-declared ones."""
+def _counts(state: pb.VerificationState, organization: str | None) -> bool:
+    by = _VERIFIED_BY.get(state.verification, "")
+    return verified_for(by, state.verified_by.organization_id, organization)
+
+
+def partner_verified(message: pb.LicensingRecord) -> bool:
+    """Whether any entry rests on a credentialing partner's word (so counts for its
+    organisation only)."""
+    partner = pb.VERIFICATION_PARTNER
+    return any(m.verification.verification == partner for m in message.licences) or any(
+        m.verification.verification == partner for m in message.authorities
+    )
+
+
+def record_from_proto(
+    message: pb.LicensingRecord, organization: str | None = EVERY_ORGANISATION
+) -> LicensingRecord:
+    """What eligibility decides on for a record as the licensing service announced it, for work
+    at `organization`'s facilities: its entries verified for that organisation (an operator's
+    anywhere, a partner's for its own), or every entry when an operator allowed self-declared
+    ones. By default every verification counts (`EVERY_ORGANISATION`)."""
     with within("record"):
         licences = [
-            (licence_from_proto(m, f"licences[{i}]"), m.verification.verification in VERIFIED)
+            (licence_from_proto(m, f"licences[{i}]"), _counts(m.verification, organization))
             for i, m in enumerate(message.licences)
         ]
         authorities = [
-            (authority_from_proto(m, f"authorities[{i}]"), m.verification.verification in VERIFIED)
+            (authority_from_proto(m, f"authorities[{i}]"), _counts(m.verification, organization))
             for i, m in enumerate(message.authorities)
         ]
     return trusted_record(
@@ -111,5 +131,6 @@ __all__ = [
     "STATUS_TO_PROTO",
     "authority_from_proto",
     "licence_from_proto",
+    "partner_verified",
     "record_from_proto",
 ]

@@ -197,6 +197,27 @@ class LicensingRecord:
 # ---------------------------------------------------------------- JSON
 
 
+EVERY_ORGANISATION = "*"
+"""Asking for a record trusted "for every organisation": every verification counts (a superset
+for finding candidates; each pair is then checked for its own organisation)."""
+
+
+def verified_for(verified_by: str, verifier_organization: str, organization: str | None) -> bool:
+    """Whether an entry counts as verified for work at `organization`'s facilities.
+
+    `verified_by` is "operator", "partner" or anything else (self-declared). An operator's
+    verification counts everywhere; a credentialing partner's only for its own organisation
+    (a VMS vouches for the clinicians it supplies, not for anyone else's). With no organisation
+    in question (None) only operators' verifications count."""
+    if verified_by == "operator":
+        return True
+    if verified_by == "partner":
+        return organization == EVERY_ORGANISATION or (
+            organization is not None and verifier_organization == organization
+        )
+    return False
+
+
 def trusted_record(
     residence: str | None,
     licences: Iterable[tuple[Licence, bool]],

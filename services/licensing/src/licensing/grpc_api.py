@@ -46,6 +46,7 @@ def check_from_proto(message: pb.CheckEligibilityRequest, field: str = "") -> Ch
         interval=interval,
         clinician_id=message.clinician_id,
         record=record,
+        organization_id=message.organization_id,
     )
 
 

@@ -29,6 +29,7 @@ from vsm_rules.records import (
     licence_to_json,
     parse_instant,
     trusted_record,
+    verified_for,
 )
 
 Change = Mapping[str, Any]
@@ -53,6 +54,11 @@ class VerificationState:
     @property
     def verified(self) -> bool:
         return self.verification != Verification.SELF_DECLARED
+
+    def counts_for(self, organization: str | None) -> bool:
+        """Whether it counts as verified for work at this organisation's facilities."""
+        organization_of = self.by.organization_id if self.by is not None else ""
+        return verified_for(self.verification.value, organization_of, organization)
 
     def to_document(self) -> dict[str, Any]:
         return {
@@ -96,12 +102,14 @@ class ClinicianRecord:
     authorities: tuple[HeldAuthority, ...] = ()
     unverified_allowed: bool = False  # an operator let offers rest on self-declared entries
 
-    def rules_record(self) -> LicensingRecord:
-        """What eligibility decides on (`vsm_rules.records.trusted_record`)."""
+    def rules_record(self, organization: str | None = None) -> LicensingRecord:
+        """What eligibility decides on (`vsm_rules.records.trusted_record`) for work at
+        `organization`'s facilities: an operator's verifications count anywhere, a
+        credentialing partner's for its own organisation only."""
         return trusted_record(
             self.residence,
-            [(h.licence, h.verification.verified) for h in self.licences],
-            [(h.authority, h.verification.verified) for h in self.authorities],
+            [(h.licence, h.verification.counts_for(organization)) for h in self.licences],
+            [(h.authority, h.verification.counts_for(organization)) for h in self.authorities],
             self.unverified_allowed,
         )
 

@@ -54,6 +54,7 @@ class Check:
     interval: tuple[datetime, datetime] | None = None
     clinician_id: str = ""
     record: ClinicianRecord | None = None
+    organization_id: str = ""
 
 
 class Licensing:
@@ -193,7 +194,8 @@ class Licensing:
     async def check(self, check: Check) -> EligibilityDecision:
         record = check.record or await self._records.get(_clinician(check.clinician_id))
         return decide(
-            record.rules_record(), check.profession, check.patient_jurisdictions,
+            record.rules_record(check.organization_id or None), check.profession,
+            check.patient_jurisdictions,
             self._compacts.tables(), on=check.on, interval=check.interval,
         )  # fmt: skip
 
@@ -217,8 +219,8 @@ class Licensing:
                         read[clinician] = await self._records.get(clinician)
                     record = read[clinician]
                 decision = decide(
-                    record.rules_record(), check.profession, check.patient_jurisdictions,
-                    tables, on=check.on, interval=check.interval,
+                    record.rules_record(check.organization_id or None), check.profession,
+                    check.patient_jurisdictions, tables, on=check.on, interval=check.interval,
                 )  # fmt: skip
                 results.append(decision)
             except InvalidArgument as error:

@@ -18,7 +18,7 @@ from vsm_rules.records import Authority, Licence
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 CLINICIAN = Actor(ActorKind.USER, "u-clinician", role="clinician")
 OPERATOR = Actor(ActorKind.USER, "u-operator", role="operator")
-PARTNER = Actor(ActorKind.PARTNER, "credentials-inc")
+PARTNER = Actor(ActorKind.PARTNER, "credentials-inc", "org-vms")
 TX_RN = Licence("US-TX", "RN", "active", date(2028, 1, 31), multistate=True, number="123")
 
 
@@ -59,8 +59,14 @@ def test_eligibility_rests_on_verified_entries_unless_an_operator_allows_otherwi
     allowed = r.apply(held, r.allow_unverified(held, True, OPERATOR))
     assert decide(allowed.rules_record(), "RN", ["US-TX"], tables, on=day).allowed
     verified = r.apply(held, r.verify_licence(held, "l1", PARTNER, NOW))
-    assert decide(verified.rules_record(), "RN", ["US-TX", "US-FL"], tables, on=day).allowed
-    revoked = r.apply(verified, r.revoke_licence(verified, "l1", OPERATOR))
+    # a credentialing partner's word counts for its own organisation's shifts only
+    assert decide(verified.rules_record("org-vms"), "RN", ["US-TX", "US-FL"], tables,
+                  on=day).allowed  # fmt: skip
+    assert not decide(verified.rules_record("org-other"), "RN", ["US-TX"], tables, on=day).allowed
+    assert not decide(verified.rules_record(), "RN", ["US-TX"], tables, on=day).allowed
+    by_operator = r.apply(verified, r.verify_licence(verified, "l1", OPERATOR, NOW))
+    assert decide(by_operator.rules_record("org-other"), "RN", ["US-TX"], tables, on=day).allowed
+    revoked = r.apply(by_operator, r.revoke_licence(by_operator, "l1", OPERATOR))
     assert revoked.licence("l1").licence.status == "revoked"
     assert not decide(revoked.rules_record(), "RN", ["US-TX"], tables, on=day).allowed
 

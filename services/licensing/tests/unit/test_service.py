@@ -17,7 +17,7 @@ from vsm_rules.records import Licence
 
 CLINICIAN = Actor(ActorKind.USER, "u-c1", role="clinician")
 OPERATOR = Actor(ActorKind.USER, "u-op", role="operator")
-PARTNER = Actor(ActorKind.PARTNER, "credentials-inc")
+PARTNER = Actor(ActorKind.PARTNER, "credentials-inc", "org-vms")
 TX_RN = Licence("US-TX", "RN", "active", date(2027, 1, 31), multistate=True, number="123")
 
 
@@ -67,12 +67,14 @@ async def test_a_batch_answers_each_check_on_its_own(licensing: Licensing) -> No
     await _verified_nurse(licensing)
     day = date(2026, 12, 1)
     results = await licensing.check_many([
-        Check("RN", ("US-FL",), on=day, clinician_id="c1"),
+        Check("RN", ("US-FL",), on=day, clinician_id="c1", organization_id="org-vms"),
         InvalidArgument("checks[1].date", "give a date or an interval"),
         Check("XX", ("US-FL",), on=day, clinician_id="c1"),
-        Check("RN", ("US-CA",), on=day, clinician_id="c1"),
+        Check("RN", ("US-CA",), on=day, clinician_id="c1", organization_id="org-vms"),
+        Check("RN", ("US-FL",), on=day, clinician_id="c1", organization_id="org-other"),
     ])  # fmt: skip
-    assert [getattr(r, "allowed", None) for r in results] == [True, None, None, False]
+    # the partner verified the licence: it counts for the partner's organisation only
+    assert [getattr(r, "allowed", None) for r in results] == [True, None, None, False, False]
     assert isinstance(results[2], InvalidArgument) and results[2].field == "profession"
 
 

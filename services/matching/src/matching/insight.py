@@ -38,6 +38,8 @@ NOT_AVAILABLE_HERE = "not available for this facility"
 
 
 def _record(view: MarketView, clinician_id: str) -> LicensingRecord:
+    """The record trusting every verification: supply counts anyone who could work somewhere
+    (a partner-vouched clinician counts though only its organisation may book them)."""
     return view.records.get(clinician_id, (0, LicensingRecord(None)))[1]
 
 
@@ -46,7 +48,8 @@ def licensing_verdicts(view: MarketView, shift: ShiftView, clinician_id: str) ->
     if shift.profession not in LICENSED:
         return {j: Verdict.allow("licensing", "an unlicensed role") for j in
                 shift.patient_jurisdictions}  # fmt: skip
-    decision = decide(_record(view, clinician_id), shift.profession, shift.patient_jurisdictions,
+    decision = decide(view.record_for(clinician_id, shift.facility_id), shift.profession,
+                      shift.patient_jurisdictions,
                       view.tables, interval=(shift.start, shift.end))  # fmt: skip
     return dict(decision.verdicts)
 

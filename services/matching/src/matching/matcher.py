@@ -210,6 +210,7 @@ class Matcher:
         live per open position."""
         view = self.view.shifts[shift_id]
         facility = self.view.facilities[view.facility_id]
+        fits = {c: g for c, g in fits.items() if self.view.licensed_here(c, view)}
         for kept in live:
             if kept.offer.clinician_id not in fits:
                 await self._settle(kept, Outcome.WITHDRAWN, "the clinician no longer fits")

@@ -20,9 +20,10 @@ from typing import Any
 
 from google.protobuf.message import Message
 from vsm.licensing.v1 import events_pb2 as licensing_events
+from vsm.licensing.v1 import licensing_service_pb2 as lpb
 from vsm.scheduling.v1 import events_pb2 as scheduling_events
 from vsm.scheduling.v1 import scheduling_service_pb2 as spb
-from vsm_platform.licensing_records import record_from_proto
+from vsm_platform.licensing_records import partner_verified, record_from_proto
 from vsm_rules.availability import AvailabilityWindow
 from vsm_rules.compacts import CompactTables
 from vsm_rules.eligibility import decide
@@ -42,6 +43,7 @@ class FacilityView:
     zone: str
     do_not_return: frozenset[str]
     favourites: frozenset[str]
+    organization_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +124,12 @@ class MarketView:
     profiles: dict[str, ProfileView] = field(default_factory=dict)
     bookings: dict[Pair, BookingView] = field(default_factory=dict)
     by_shift: dict[str, dict[str, BookingView]] = field(default_factory=dict)  # its bookings
+    # Each clinician's record trusting every verification (what finds candidates) ...
     records: dict[str, tuple[int, LicensingRecord]] = field(default_factory=dict)
+    # ... and, for those with a credentialing partner's verifications (which count for its own
+    # organisation only), the record as announced, read again per organisation.
+    partner_vouched: dict[str, lpb.LicensingRecord] = field(default_factory=dict)
+    _vouched_memo: dict[tuple[object, ...], Any] = field(default_factory=dict)
     compacts: dict[str, Any] = field(default_factory=_repo_tables_document)
     _tables: CompactTables | None = None
 
@@ -135,7 +142,11 @@ class MarketView:
     def _on_FacilityChanged(self, event: scheduling_events.FacilityChanged) -> Iterable[str]:
         f = event.facility
         self.facilities[f.facility_id] = FacilityView(
-            f.facility_id, f.zone, frozenset(f.do_not_return), frozenset(f.favourites)
+            f.facility_id,
+            f.zone,
+            frozenset(f.do_not_return),
+            frozenset(f.favourites),
+            f.organization_id,
         )
         return {s.profession for s in self.shifts.values() if s.facility_id == f.facility_id}
 
@@ -224,6 +235,11 @@ class MarketView:
         if known is not None and known[0] >= r.version:
             return ()
         self.records[r.clinician_id] = (r.version, record_from_proto(r))
+        if partner_verified(r):
+            self.partner_vouched[r.clinician_id] = r
+        else:
+            self.partner_vouched.pop(r.clinician_id, None)
+        self._vouched_memo.clear()
         return self._profession_of(r.clinician_id)
 
     def _on_CompactTableChanged(self, event: licensing_events.CompactTableChanged) -> Iterable[str]:
@@ -231,6 +247,7 @@ class MarketView:
         kept = [t for t in self.compacts["compacts"] if t["id"] != table["id"]]
         self.compacts = {**self.compacts, "compacts": [*kept, table]}
         self._tables = None
+        self._vouched_memo.clear()
         return set(table.get("professions", []))
 
     # ------------------------------------------------------------ reading
@@ -240,6 +257,37 @@ class MarketView:
         if self._tables is None:
             self._tables = CompactTables.from_json(self.compacts)
         return self._tables
+
+    def record_for(self, clinician_id: str, facility_id: str) -> LicensingRecord:
+        """The clinician's record as it counts for work at this facility: a credentialing
+        partner's verifications count only at its own organisation's facilities."""
+        vouched = self.partner_vouched.get(clinician_id)
+        if vouched is None:
+            return self.records.get(clinician_id, (0, LicensingRecord(None)))[1]
+        facility = self.facilities.get(facility_id)
+        organization = facility.organization_id if facility else None
+        key = ("record", clinician_id, organization)
+        if key not in self._vouched_memo:
+            self._vouched_memo[key] = record_from_proto(vouched, organization)
+        record: LicensingRecord = self._vouched_memo[key]
+        return record
+
+    def licensed_here(self, clinician_id: str, shift: ShiftView) -> bool:
+        """Whether the clinician's record, as it counts at the shift's facility, allows the
+        work (true for an unlicensed role); the engine found candidates on every verification."""
+        if clinician_id not in self.partner_vouched or shift.profession not in LICENSED:
+            return True
+        facility = self.facilities.get(shift.facility_id)
+        key = ("licensed", clinician_id, facility.organization_id if facility else None,
+               shift.profession, shift.patient_jurisdictions, shift.start, shift.end)  # fmt: skip
+        if key not in self._vouched_memo:
+            record = self.record_for(clinician_id, shift.facility_id)
+            self._vouched_memo[key] = decide(
+                record, shift.profession, shift.patient_jurisdictions, self.tables,
+                interval=(shift.start, shift.end),
+            ).allowed  # fmt: skip
+        allowed: bool = self._vouched_memo[key]
+        return allowed
 
     def booked_on(self, shift_id: str) -> list[BookingView]:
         return list(self.by_shift.get(shift_id, {}).values())
@@ -256,7 +304,6 @@ class MarketView:
         """The clinician's bookings yet to start that the licensing record (and compact tables)
         no longer allow, each with why: they rested on a licence that lapsed, was revoked, or on
         a compact membership that ended."""
-        record = self.records.get(clinician_id, (0, LicensingRecord(None)))[1]
         lost = []
         for (shift_id, who), booking in self.bookings.items():
             shift = self.shifts.get(shift_id)
@@ -264,6 +311,7 @@ class MarketView:
                 continue
             if shift.profession not in LICENSED:
                 continue
+            record = self.record_for(clinician_id, shift.facility_id)
             decision = decide(record, shift.profession, shift.patient_jurisdictions, self.tables,
                               interval=(booking.start, booking.end))  # fmt: skip
             if not decision.allowed:
@@ -308,13 +356,16 @@ class MarketView:
                 max_minutes_per_week=p.max_minutes_per_week,
                 booked=tuple(sorted(booked_of[p.clinician_id])), time_off=p.time_off,
             )  # fmt: skip
+        vouched = [c for c in clinicians if c in self.partner_vouched]
+        elsewhere = {(s, c) for c in vouched for s in shifts  # a partner's word counts at home
+                     if not self.licensed_here(c, self.shifts[s])}  # fmt: skip
         ends = [s.end for s in shifts.values()] or [now]
         return Problem(
             horizon_start=now - timedelta(days=8), horizon_end=max(ends) + timedelta(days=8),
             shifts=shifts, clinicians=clinicians,
             do_not_return={f.id: f.do_not_return for f in self.facilities.values()},
             licensed_professions=LICENSED, tables=self.tables,
-            excluded=frozenset(excluded), hint=tuple(hint),
+            excluded=frozenset(excluded) | elsewhere, hint=tuple(hint),
         )  # fmt: skip
 
 

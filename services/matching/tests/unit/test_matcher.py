@@ -12,6 +12,7 @@ import pytest
 from matching.matcher import Matcher
 from matching.offers import Outcome
 from matching.read_model import MarketView
+from vsm.common.v1 import common_pb2
 from vsm.licensing.v1 import events_pb2 as lev
 from vsm.licensing.v1 import licensing_service_pb2 as lpb
 from vsm.scheduling.v1 import events_pb2 as sev
@@ -150,3 +151,34 @@ async def test_no_clinician_is_offered_two_shifts_they_could_not_both_work(
         offered.setdefault(kept.offer.clinician_id, set()).add(kept.offer.shift_id)
     assert all(len(shifts) == 1 for shifts in offered.values()), offered
     assert {"s1", "s-over"} == {s for shifts in offered.values() for s in shifts}
+
+
+def _vouched_by(view: MarketView, clinician: str, organization: str, rate: int) -> None:
+    """A nurse whose only licence a credentialing partner of `organization` verified."""
+    view.apply(sev.ClinicianProfileChanged(profile=spb.WorkProfile(
+        clinician_id=clinician, profession="RN", zone="America/New_York",
+        rate_cents_per_hour=rate, max_minutes_per_week=2400, min_rest_minutes=600,
+        availability=[spb.AvailabilityWindow(day="wed", start="07:00", end="23:00")], version=1,
+    )))  # fmt: skip
+    partner = lpb.VerificationState(
+        verification=lpb.VERIFICATION_PARTNER,
+        verified_by=common_pb2.Actor(kind=common_pb2.ACTOR_KIND_PARTNER, id="vms",
+                                     organization_id=organization),
+    )  # fmt: skip
+    view.apply(lev.LicensingRecordChanged(record=lpb.LicensingRecord(
+        clinician_id=clinician, residence="US-KS", version=1,
+        licences=[lpb.Licence(jurisdiction="US-KS", profession="RN", status=lpb.STATUS_ACTIVE,
+                              expires="2028-01-31", verification=partner)],
+    )))  # fmt: skip
+
+
+async def test_a_partners_verification_counts_at_its_own_organisations_facilities_only(
+    market: Market,
+) -> None:
+    matcher, view, _, _ = market  # the shift s1 is at facility f1 of organisation o1
+    _vouched_by(view, "c-theirs", "o2", 1000)  # cheapest of all, vouched for by o2's partner
+    _vouched_by(view, "c-ours", "o1", 1500)
+    shift = view.shifts["s1"]
+    assert not view.licensed_here("c-theirs", shift) and view.licensed_here("c-ours", shift)
+    made = await matcher.rematch("RN")
+    assert [k.offer.clinician_id for k in made] == ["c-ours", "c-cheap"]

@@ -28,7 +28,9 @@ from scheduling.profiles import Profiles
 
 
 class LicensingCheck(Protocol):
-    async def verdict(self, clinician_id: str, shift: Shift) -> Verdict: ...
+    async def verdict(
+        self, clinician_id: str, shift: Shift, organization_id: str = ""
+    ) -> Verdict: ...
 
 
 class LicensingOverGrpc:
@@ -37,10 +39,13 @@ class LicensingOverGrpc:
     def __init__(self, channel: grpc.aio.Channel) -> None:
         self._stub = licensing_grpc.LicensingServiceStub(channel)  # type: ignore[no-untyped-call]
 
-    async def verdict(self, clinician_id: str, shift: Shift) -> Verdict:
+    async def verdict(self, clinician_id: str, shift: Shift, organization_id: str = "") -> Verdict:
+        """The licensing decision for work at the organisation's facility (a credentialing
+        partner's verification counts for its own organisation only)."""
         request = licensing_pb.CheckEligibilityRequest(
             clinician_id=clinician_id, profession=shift.profession,
             patient_jurisdictions=list(shift.patient_jurisdictions),
+            organization_id=organization_id,
         )  # fmt: skip
         request.interval.start.FromDatetime(shift.start)
         request.interval.end.FromDatetime(shift.end)
@@ -112,7 +117,7 @@ class Bookings:
         async def every_rule(booked: list[Interval]) -> list[Verdict]:
             if agreed_elsewhere:
                 return [open_verdict(shift)]
-            licensing = await self._licensing.verdict(clinician_id, shift)
+            licensing = await self._licensing.verdict(clinician_id, shift, facility.organization_id)
             return booking_verdicts(shift, facility, profile, booked, licensing, offered_rate)
 
         booked = await self._ledger.book(
@@ -172,7 +177,7 @@ class Bookings:
             profile, _ = await self._profiles.get(clinician_id)
             _, booked = await self._ledger.schedule(clinician_id)
             others = [(b.start, b.end) for b in booked if b.shift_id != shift_id]
-            licensing = await self._licensing.verdict(clinician_id, shift)
+            licensing = await self._licensing.verdict(clinician_id, shift, facility.organization_id)
             refused = refusals(booking_verdicts(shift, facility, profile, others, licensing))
             if refused:
                 reason = "the shift changed: " + "; ".join(v.explain() for v in refused)

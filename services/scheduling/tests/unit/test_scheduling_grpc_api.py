@@ -41,7 +41,7 @@ class FakeLicensing:
 
     unlicensed = frozenset({"c-unlicensed"})
 
-    async def verdict(self, clinician_id: str, shift: Shift) -> Verdict:
+    async def verdict(self, clinician_id: str, shift: Shift, organization_id: str = "") -> Verdict:
         if clinician_id in self.unlicensed:
             return Verdict.refuse("licensing", f"no licence for {shift.patient_jurisdictions[0]}")
         return Verdict.allow("licensing", "direct licence")
