@@ -19,7 +19,10 @@ from vsm_infra.testing import ServiceProcesses
 from vsm_platform.grpc_server import channel
 
 pytestmark = pytest.mark.integration
-PARTNER = common_pb2.Actor(kind=common_pb2.ACTOR_KIND_PARTNER, id="credentials-inc")
+# org1's credentialing system: its verifications count at org1's facilities (all of this test's)
+PARTNER = common_pb2.Actor(
+    kind=common_pb2.ACTOR_KIND_PARTNER, id="credentials-inc", organization_id="org1"
+)
 OPERATOR = common_pb2.Actor(kind=common_pb2.ACTOR_KIND_USER, id="u-op", role="operator")
 STAFF = common_pb2.Actor(
     kind=common_pb2.ACTOR_KIND_USER, id="u-f", role="facility_staff", organization_id="org1"
