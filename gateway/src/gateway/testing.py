@@ -104,3 +104,4 @@ async def stack(
         yield Stack(processes, f"http://{address}", operator_email, partner_addr)
     finally:
         processes.stop_all()
+        processes.forget_topics()

@@ -12,11 +12,13 @@ the test.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib.util
 import os
 import socket
 import subprocess
 import sys
+import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -33,7 +35,7 @@ from vsm_infra.mongo_node import MongoNode
 from vsm_infra.paths import REPO_ROOT
 from vsm_infra.readiness import kafka_answers, mongo_answers, wait_until
 from vsm_infra.stack import StackConfig
-from vsm_infra.topics import ensure_topics
+from vsm_infra.topics import delete_topics_under, ensure_topics
 
 DEFAULTS = StackConfig()
 # The benchmark's yardstick (validator, LP bound, generator), in shared/ beside the repository.
@@ -204,6 +206,19 @@ class ServiceProcesses:
         except subprocess.TimeoutExpired:
             process.kill()
 
+    def forget_topics(self) -> None:
+        """Deletes this run's topics, so a developer's broker does not keep every test's."""
+        if PREFIX_VARIABLE not in self.env or not self.bootstrap:
+            return
+
+        def delete() -> None:  # on a thread of its own: the tests' event loop stays untouched
+            with contextlib.suppress(Exception):
+                asyncio.run(delete_topics_under(self.bootstrap, self.topic_prefix))
+
+        worker = threading.Thread(target=delete)
+        worker.start()
+        worker.join(timeout=30)
+
     def stop_all(self) -> None:
         for process in self.running.values():
             process.terminate()
@@ -239,3 +254,4 @@ def services(mongodb_uri: str, kafka_bootstrap: str, tmp_path: Path) -> Iterator
         yield processes
     finally:
         processes.stop_all()
+        processes.forget_topics()

@@ -59,3 +59,19 @@ async def _until_described(
             return
         await asyncio.sleep(0.2)
     raise RuntimeError(f"topics not readable after {seconds:g} s: {names}")
+
+
+async def delete_topics_under(bootstrap: str, prefix: str) -> list[str]:
+    """Deletes every topic whose name starts with `prefix` (a test run's own, never an empty
+    prefix); returns their names. A broker that cannot be reached deletes nothing."""
+    if not prefix:
+        raise ValueError("a prefix is needed: this never deletes the shared topics")
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=15000)
+    await admin.start()
+    try:
+        doomed = [name for name in await admin.list_topics() if name.startswith(prefix)]
+        if doomed:
+            await admin.delete_topics(doomed)
+        return doomed
+    finally:
+        await admin.close()
