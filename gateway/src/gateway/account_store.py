@@ -23,7 +23,7 @@ from pymongo.errors import DuplicateKeyError
 from vsm_platform.actor import Actor
 from vsm_platform.changes import ChangeLog
 from vsm_platform.clock import Clock
-from vsm_platform.mongo import Collection, insert_unique, prefixed
+from vsm_platform.mongo import Collection, insert_unique, prefixed, sortable
 from vsm_rules.errors import Conflict
 
 from gateway.accounts import Account, Person, Role
@@ -175,12 +175,12 @@ class AccountStore:
     async def note_failed_attempt(self, who: str) -> None:
         now = self._clock.now()
         await self._rows.insert_one(
-            {"_id": f"attempt:{_who(who)}:{_sortable(now)}:{uuid.uuid4().hex[:8]}", "at": now}
+            {"_id": f"attempt:{_who(who)}:{sortable(now)}:{uuid.uuid4().hex[:8]}", "at": now}
         )
 
     async def failed_attempts_since(self, who: str, since: datetime) -> int:
         prefix = f"attempt:{_who(who)}:"
-        query = {"_id": {"$gte": prefix + _sortable(since), "$lt": prefix + "\uffff"}}
+        query = {"_id": {"$gte": prefix + sortable(since), "$lt": prefix + "\uffff"}}
         return len([doc async for doc in self._rows.find(query, {"_id": 1})])
 
     # one-time tokens (invitations, password resets)
@@ -262,10 +262,6 @@ class AccountStore:
 
 def _who(email: str) -> str:
     return hashlib.sha256(email.encode()).hexdigest()[:32]
-
-
-def _sortable(at: datetime) -> str:
-    return at.strftime("%Y%m%dT%H%M%S.%f")
 
 
 def _aware(value: datetime) -> datetime:

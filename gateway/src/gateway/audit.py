@@ -9,11 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from vsm_platform.clock import Clock
-from vsm_platform.mongo import Collection
-
-
-def _sortable(at: datetime) -> str:
-    return at.strftime("%Y%m%dT%H%M%S.%f")
+from vsm_platform.mongo import Collection, sortable
 
 
 class AuditTrail:
@@ -24,12 +20,12 @@ class AuditTrail:
     async def record(self, account_id: str, method: str, route: str, status: int) -> None:
         now = self._clock.now()
         await self._rows.insert_one(
-            {"_id": f"{_sortable(now)}:{uuid.uuid4().hex[:8]}", "at": now,
+            {"_id": f"{sortable(now)}:{uuid.uuid4().hex[:8]}", "at": now,
              "account_id": account_id, "method": method, "route": route, "status": status}
         )  # fmt: skip
 
     async def since(self, since: datetime, limit: int) -> list[dict[str, Any]]:
-        query = {"_id": {"$gte": _sortable(since), "$lt": "\uffff"}}
+        query = {"_id": {"$gte": sortable(since), "$lt": "\uffff"}}
         entries: list[dict[str, Any]] = []
         async for row in self._rows.find(query):
             entries.append(

@@ -17,12 +17,12 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
-import grpc
 from aiokafka import AIOKafkaConsumer
 from vsm.matching.v1 import events_pb2 as matching_events
 from vsm.scheduling.v1 import events_pb2 as scheduling_events
-from vsm.scheduling.v1 import scheduling_service_pb2 as spb
 from vsm_platform.envelope import Envelope, from_record
+
+from gateway.owners import Owners
 
 logger = logging.getLogger(__name__)
 OFFER_EVENTS = (matching_events.OfferMade, matching_events.OfferAccepted,
@@ -35,10 +35,9 @@ QUEUE_LIMIT = 100
 
 
 class LiveHub:
-    def __init__(self, scheduling: Any) -> None:
-        self._scheduling = scheduling
+    def __init__(self, owners: Owners) -> None:
+        self._owners = owners
         self._listeners: dict[str, set[asyncio.Queue[str]]] = defaultdict(set)
-        self._organization_of_shift: dict[str, str] = {}
         self.ready = asyncio.Event()
 
     @contextlib.contextmanager
@@ -97,23 +96,13 @@ class LiveHub:
                 queue.put_nowait(text)
 
     async def _org(self, shift_id: str, facility_id: str = "") -> str:
-        """`org:<organisation>` of the shift (shifts never change facility, facilities never
-        change organisation, so the answer is kept)."""
-        known = self._organization_of_shift.get(shift_id)
-        if known is not None:
-            return known
-        try:
-            if not facility_id:
-                shift = await self._scheduling.GetShift(spb.GetShiftRequest(shift_id=shift_id))
-                facility_id = shift.shift.facility_id
-            facility = await self._scheduling.GetFacility(
-                spb.GetFacilityRequest(facility_id=facility_id)
-            )
-        except grpc.aio.AioRpcError:
-            return ""
-        audience = f"org:{facility.facility.organization_id}"
-        self._organization_of_shift[shift_id] = audience
-        return audience
+        """`org:<organisation>` of the shift."""
+        organization = await (
+            self._owners.of_facility(facility_id)
+            if facility_id
+            else self._owners.of_shift(shift_id)
+        )
+        return f"org:{organization}"
 
 
 async def stream(queue: asyncio.Queue[str], keepalive: float = 15.0) -> AsyncIterator[str]:

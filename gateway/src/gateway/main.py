@@ -82,15 +82,15 @@ async def run(settings: Settings, clock: Clock | None = None) -> None:
     services = Services.connect(
         settings.licensing_addr, settings.scheduling_addr, settings.matching_addr
     )
+    owners = Owners(services.scheduling, db["rows"])
     parts = Gateway(
         settings=settings, clock=clock,
         store=AccountStore(ChangeLog(db["changes"], source="gateway", clock=clock),
                            db["people"], db["rows"], clock),
         passwords=Passwords(), services=services,
         notifier=StoredNotifications(db["notifications"]), audit=AuditTrail(db["audit"], clock),
-        live=LiveHub(services.scheduling), keys=ApiKeys(db["rows"], clock),
+        live=LiveHub(owners), keys=ApiKeys(db["rows"], clock),
     )  # fmt: skip
-    owners = Owners(services.scheduling, db["rows"])
     feed_topics = [MATCHING_EVENTS.name, SCHEDULING_EVENTS.name, LICENSING_EVENTS.name]
     partner_feed = PartnerFeed(settings.kafka_bootstrap, feed_topics, owners, db["seen"])
     partner = await start_server(
@@ -105,8 +105,8 @@ async def run(settings: Settings, clock: Clock | None = None) -> None:
     ))  # fmt: skip
     dead_letters = KafkaPublisher(settings.kafka_bootstrap)
     await dead_letters.start()
-    feed = NotificationFeed(parts.notifier, services.scheduling, db["reminders"], clock,
-                            settings.remind_minutes)  # fmt: skip
+    feed = NotificationFeed(parts.notifier, services.scheduling, owners, db["reminders"],
+                            clock, settings.remind_minutes)  # fmt: skip
     events = WorkConsumer(
         settings.kafka_bootstrap,
         [MATCHING_EVENTS.name, SCHEDULING_EVENTS.name, LICENSING_EVENTS.name],

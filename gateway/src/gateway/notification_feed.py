@@ -22,10 +22,11 @@ from vsm.scheduling.v1 import events_pb2 as scheduling_events
 from vsm.scheduling.v1 import scheduling_service_pb2 as spb
 from vsm_platform.clock import Clock
 from vsm_platform.envelope import Envelope
-from vsm_platform.mongo import Collection, insert_unique, prefixed
+from vsm_platform.mongo import Collection, insert_unique, prefixed, sortable
 from vsm_rules.quiet_hours import quiet_hours_of
 
 from gateway.notifications import Notification, Notifier
+from gateway.owners import Owners
 
 logger = logging.getLogger(__name__)
 CLOSING = (matching_events.OfferAccepted, matching_events.OfferDeclined,
@@ -57,11 +58,12 @@ def _instant(text: str) -> datetime:
 
 class NotificationFeed:
     def __init__(
-        self, notifier: Notifier, scheduling: Any, reminders: Collection, clock: Clock,
-        remind_minutes: float = 5.0,
+        self, notifier: Notifier, scheduling: Any, owners: Owners, reminders: Collection,
+        clock: Clock, remind_minutes: float = 5.0,
     ) -> None:  # fmt: skip
         self._notifier = notifier
         self._scheduling = scheduling
+        self._owners = owners
         self._reminders = reminders
         self._clock = clock
         self._remind = timedelta(minutes=remind_minutes)
@@ -117,7 +119,7 @@ class NotificationFeed:
         if expires is not None:
             due = expires - self._remind
             await insert_unique(self._reminders, {
-                "_id": f"{due.strftime('%Y%m%dT%H%M%S.%f')}|{offer.offer_id}",
+                "_id": f"{sortable(due)}|{offer.offer_id}",
                 "clinician_id": offer.clinician_id, "offer_id": offer.offer_id,
                 "expires_at": expires,
             })  # fmt: skip
@@ -133,26 +135,13 @@ class NotificationFeed:
             f"{title}: the shift starting {local_text(start, zone)}{detail}",
             deliver_at(at, profile), "/schedule", key=f"{event_id}:clinician",
         ))  # fmt: skip
-        organization = await self._organization_of_shift(booking.shift_id)
+        organization = await self._owners.of_shift(booking.shift_id)
         if organization:
             await self._notifier.notify(Notification(
                 f"org:{organization}", kind,
                 f"{title}: shift {booking.shift_id}, position {booking.position + 1}{detail}",
                 at, f"/shifts#{booking.shift_id}", key=f"{event_id}:facility",
             ))  # fmt: skip
-
-    async def _organization_of_shift(self, shift_id: str) -> str:
-        try:
-            shift = await self._scheduling.GetShift(spb.GetShiftRequest(shift_id=shift_id))
-            facility = await self._scheduling.GetFacility(
-                spb.GetFacilityRequest(facility_id=shift.shift.facility_id)
-            )
-        except grpc.aio.AioRpcError as error:
-            if error.code() == grpc.StatusCode.NOT_FOUND:
-                return ""
-            raise
-        organization: str = facility.facility.organization_id
-        return organization
 
     async def _lapse(self, lapse: Any, at: datetime, event_id: str) -> None:
         profile = await self._profile(lapse.clinician_id)
@@ -179,7 +168,7 @@ class NotificationFeed:
     async def send_due_reminders(self) -> int:
         """Sends the reminders now due of offers still open; returns how many it sent."""
         now = self._clock.now()
-        due = {"_id": {"$gte": "0", "$lt": now.strftime("%Y%m%dT%H%M%S.%f") + "|\uffff"}}
+        due = {"_id": {"$gte": "0", "$lt": sortable(now) + "|\uffff"}}
         sent = 0
         async for row in self._reminders.find(due):
             closed = await self._reminders.find_one({"_id": f"closed|{row['offer_id']}"})

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from vsm_platform.mongo import Collection, insert_unique
+from vsm_platform.mongo import Collection, insert_unique, sortable
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,10 +36,6 @@ class Notifier(Protocol):
     async def forget(self, recipient: str) -> int: ...
 
 
-def _sortable(at: datetime) -> str:
-    return at.strftime("%Y%m%dT%H%M%S.%f")
-
-
 class StoredNotifications:
     """The development sink: one row per notification, `_id` = recipient, delivery time, key."""
 
@@ -50,7 +46,7 @@ class StoredNotifications:
         key = notification.key or uuid.uuid4().hex
         await insert_unique(
             self._rows,
-            {"_id": f"{notification.recipient}|{_sortable(notification.deliver_at)}|{key}",
+            {"_id": f"{notification.recipient}|{sortable(notification.deliver_at)}|{key}",
              "recipient": notification.recipient, "kind": notification.kind,
              "text": notification.text, "link": notification.link,
              "deliver_at": notification.deliver_at, "key": key},
@@ -60,7 +56,7 @@ class StoredNotifications:
         self, recipient: str, now: datetime, limit: int = 100
     ) -> list[Notification]:
         """What has reached `recipient` by `now`, newest first."""
-        query = {"_id": {"$gte": f"{recipient}|", "$lt": f"{recipient}|{_sortable(now)}\uffff"}}
+        query = {"_id": {"$gte": f"{recipient}|", "$lt": f"{recipient}|{sortable(now)}\uffff"}}
         found = [
             Notification(row["recipient"], row["kind"], row["text"], row["deliver_at"],
                          row["link"], row["key"])

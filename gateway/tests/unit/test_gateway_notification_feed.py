@@ -10,6 +10,7 @@ from typing import Any
 
 from gateway.notification_feed import NotificationFeed, deliver_at
 from gateway.notifications import StoredNotifications
+from gateway.owners import Owners
 from google.protobuf.timestamp_pb2 import Timestamp
 from vsm.common.v1 import common_pb2
 from vsm.matching.v1 import events_pb2 as matching_events
@@ -40,7 +41,8 @@ class Scheduling:
 
 def _feed(clock: ManualClock) -> tuple[NotificationFeed, StoredNotifications]:
     sink = StoredNotifications(MemoryCollection())  # type: ignore[arg-type]
-    feed = NotificationFeed(sink, Scheduling(), MemoryCollection(), clock)  # type: ignore[arg-type]
+    owners = Owners(Scheduling(), MemoryCollection())  # type: ignore[arg-type]
+    feed = NotificationFeed(sink, Scheduling(), owners, MemoryCollection(), clock)  # type: ignore[arg-type]
     return feed, sink
 
 

@@ -3,6 +3,7 @@ hot reads by `_id`, changes and claims as inserts of unique keys."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from pymongo import AsyncMongoClient
@@ -25,6 +26,12 @@ async def insert_unique(collection: Collection, document: Document) -> bool:
     except DuplicateKeyError:
         return False
     return True
+
+
+def sortable(at: datetime) -> str:
+    """An instant as text that sorts as time does, for `_id`s read by time range (rows
+    inserted with a time in their key: sign-in attempts, the audit trail, reminders)."""
+    return at.astimezone(UTC).strftime("%Y%m%dT%H%M%S.%f")
 
 
 def prefixed(prefix: str) -> Document:
