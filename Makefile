@@ -74,3 +74,4 @@ bench: install ## Engine vs the yardstick; live offer latency and a live fortnig
 	$(PY) -m bench.marketplace $(BENCH_ARGS)
 	$(INFRA) with-servers -- $(PY) -m bench.offers
 	$(INFRA) with-servers -- $(PY) -m bench.simulation
+	$(INFRA) with-servers -- $(PY) -m bench.gateway
