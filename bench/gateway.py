@@ -30,6 +30,8 @@ import httpx
 from vsm_infra.testing import ServiceProcesses, free_port
 from vsm_platform.settings import PlatformSettings
 
+from bench.offers import percentile
+
 RESULTS = Path(__file__).parent / "results"
 PASSWORD = "bench password 2026"
 EVERY_DAY = [{"day": d, "start": "00:00", "end": "00:00"}
@@ -142,11 +144,6 @@ async def _client(
                 shifts.append(answer.json()["shift_id"])
 
 
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
 async def bench(clients: int, seconds: float) -> dict[str, Any]:
     settings = PlatformSettings()
     run = uuid.uuid4().hex[:8]
@@ -184,8 +181,8 @@ async def bench(clients: int, seconds: float) -> dict[str, Any]:
     return {
         "clients": clients, "seconds": elapsed, "requests": total, "rate": total / elapsed,
         "failures": failures, "logs": str(logs),
-        "all": (_percentile(every, 0.5), _percentile(every, 0.99), statistics.fmean(every)),
-        "kinds": {k: (len(v), _percentile(v, 0.5), _percentile(v, 0.99))
+        "all": (percentile(every, 0.5), percentile(every, 0.99), statistics.fmean(every)),
+        "kinds": {k: (len(v), percentile(v, 0.5), percentile(v, 0.99))
                   for k, v in sorted(timings.items())},
     }  # fmt: skip
 

@@ -123,7 +123,7 @@ async def _quiet(clock: OfferClock, matching: Any, seconds: float, limit: float)
     return time.time() - began
 
 
-def _percentile(values: list[float], q: float) -> float:
+def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
@@ -194,9 +194,9 @@ async def bench(clinicians: int, shifts: int, rate: float, seconds: float) -> di
             "initial_offers": initial_offers, "rate": rate, "seconds": seconds,
             "posted": len(posted), "offered": len(latencies),
             "never_offered": len(posted) - len(latencies), "latencies_ms": latencies,
-            "p50": _percentile(latencies, 0.5) if latencies else None,
-            "p90": _percentile(latencies, 0.9) if latencies else None,
-            "p99": _percentile(latencies, 0.99) if latencies else None,
+            "p50": percentile(latencies, 0.5) if latencies else None,
+            "p90": percentile(latencies, 0.9) if latencies else None,
+            "p99": percentile(latencies, 0.99) if latencies else None,
             "max": max(latencies) if latencies else None,
             "mean": statistics.fmean(latencies) if latencies else None, "logs": str(logs),
         }  # fmt: skip

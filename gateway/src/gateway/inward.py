@@ -4,10 +4,12 @@ codes into HTTP answers."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import grpc
 from vsm.licensing.v1 import licensing_service_pb2_grpc as lgrpc
 from vsm.matching.v1 import matching_service_pb2_grpc as mgrpc
+from vsm.scheduling.v1 import scheduling_service_pb2 as spb
 from vsm.scheduling.v1 import scheduling_service_pb2_grpc as sgrpc
 from vsm_platform.grpc_server import channel
 
@@ -49,6 +51,18 @@ class Services:
     async def close(self) -> None:
         for opened in self.channels:
             await opened.close()
+
+
+async def work_profile(scheduling: Any, clinician_id: str) -> spb.WorkProfile | None:
+    """The clinician's work profile from the scheduling service; None when they have none."""
+    try:
+        found = await scheduling.GetProfile(spb.GetProfileRequest(clinician_id=clinician_id))
+    except grpc.aio.AioRpcError as error:
+        if error.code() == grpc.StatusCode.NOT_FOUND:
+            return None
+        raise
+    profile: spb.WorkProfile = found.profile
+    return profile
 
 
 def http_status(code: grpc.StatusCode) -> int:

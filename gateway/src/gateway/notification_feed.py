@@ -15,7 +15,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import grpc
 from vsm.licensing.v1 import events_pb2 as licensing_events
 from vsm.matching.v1 import events_pb2 as matching_events
 from vsm.scheduling.v1 import events_pb2 as scheduling_events
@@ -25,6 +24,7 @@ from vsm_platform.envelope import Envelope
 from vsm_platform.mongo import Collection, insert_unique, prefixed, sortable
 from vsm_rules.quiet_hours import quiet_hours_of
 
+from gateway.inward import work_profile
 from gateway.notifications import Notification, Notifier
 from gateway.owners import Owners
 
@@ -92,16 +92,7 @@ class NotificationFeed:
             await self._lapse(message, at, envelope.id)
 
     async def _profile(self, clinician_id: str) -> spb.WorkProfile | None:
-        try:
-            found = await self._scheduling.GetProfile(
-                spb.GetProfileRequest(clinician_id=clinician_id)
-            )
-        except grpc.aio.AioRpcError as error:
-            if error.code() == grpc.StatusCode.NOT_FOUND:
-                return None
-            raise
-        profile: spb.WorkProfile = found.profile
-        return profile
+        return await work_profile(self._scheduling, clinician_id)
 
     async def _offer_made(self, offer: Any, at: datetime, event_id: str) -> None:
         profile = await self._profile(offer.clinician_id)

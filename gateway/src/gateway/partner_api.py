@@ -21,7 +21,7 @@ from vsm_rules.errors import DomainError, InvalidArgument, NotFound
 
 from gateway.account_store import AccountStore
 from gateway.api_keys import ApiKeys, PartnerKey
-from gateway.inward import Services, split_field
+from gateway.inward import Services, split_field, work_profile
 from gateway.owners import Owners
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["PartnerService"].full_name
@@ -218,16 +218,8 @@ class PartnerApi(pb_grpc.PartnerServiceServicer):
         ])  # fmt: skip
 
     async def _profile_version(self, clinician_id: str) -> int:
-        try:
-            found = await self._services.scheduling.GetProfile(
-                spb.GetProfileRequest(clinician_id=clinician_id)
-            )
-        except grpc.aio.AioRpcError as error:
-            if error.code() == grpc.StatusCode.NOT_FOUND:
-                return 0
-            raise
-        version: int = found.profile.version
-        return version
+        profile = await work_profile(self._services.scheduling, clinician_id)
+        return profile.version if profile is not None else 0
 
     async def UpsertLicences(self, request: Any, context: Any) -> Any:
         key = await self._partner(context)

@@ -30,6 +30,7 @@ from gateway.api.schemas import (
     TimeOffIn,
     as_json,
 )
+from gateway.inward import work_profile
 from gateway.words import licences_in_words
 
 router = APIRouter(prefix="/v1", tags=["clinicians"])
@@ -41,16 +42,7 @@ AUTHORITY_KINDS = {
 
 
 async def _profile(parts: Parts, me: Account) -> spb.WorkProfile | None:
-    try:
-        found = await parts.services.scheduling.GetProfile(
-            spb.GetProfileRequest(clinician_id=me.id)
-        )
-    except grpc.aio.AioRpcError as error:
-        if error.code() == grpc.StatusCode.NOT_FOUND:
-            return None
-        raise
-    profile: spb.WorkProfile = found.profile
-    return profile
+    return await work_profile(parts.services.scheduling, me.id)
 
 
 async def _save(
