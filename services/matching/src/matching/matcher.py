@@ -249,6 +249,8 @@ class Matcher:
             elif shift.cancelled or _version(kept) != shift.version or shift.start <= now:
                 await self._settle(kept, Outcome.WITHDRAWN, "the shift changed or was cancelled")
             elif open_positions == 0:
+                if kept.offer.clinician_id in self.view.by_shift.get(shift.id, {}):
+                    continue  # the fill is this offer's accept, still being recorded by its taker
                 await self._settle(kept, Outcome.WITHDRAWN, "the shift was filled")
             else:
                 standing.append(kept)

@@ -182,3 +182,18 @@ async def test_a_partners_verification_counts_at_its_own_organisations_facilitie
     assert not view.licensed_here("c-theirs", shift) and view.licensed_here("c-ours", shift)
     made = await matcher.rematch("RN")
     assert [k.offer.clinician_id for k in made] == ["c-ours", "c-cheap"]
+
+
+async def test_a_fill_seen_before_its_accept_is_recorded_withdraws_only_the_others(
+    market: Market,
+) -> None:
+    """Another process booked c-cheap on accepting its offer; this one sees the booking before
+    the accept's outcome: that offer is left to its taker, the other is withdrawn."""
+    matcher, view, _, _ = market
+    cheap, mid = await matcher.rematch("RN")
+    booking = spb.Booking(shift_id="s1", clinician_id="c-cheap", rate_cents_per_hour=6000)
+    view.apply(sev.BookingConfirmed(booking=booking))
+    assert await matcher.rematch("RN") == []
+    offers = await matcher.offers_of("s1")
+    assert offers[cheap.offer.id].outcome is None  # its taker records ACCEPTED
+    assert offers[mid.offer.id].outcome == Outcome.WITHDRAWN
