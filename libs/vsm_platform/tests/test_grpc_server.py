@@ -10,6 +10,7 @@ import pytest
 import pytest_asyncio
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+from pymongo.errors import ServerSelectionTimeoutError
 from vsm.licensing.v1 import licensing_service_pb2 as pb
 from vsm.licensing.v1 import licensing_service_pb2_grpc as pb_grpc
 from vsm_platform.grpc_server import RunningServer, channel, start_server
@@ -24,6 +25,8 @@ class Licensing(pb_grpc.LicensingServiceServicer):  # type: ignore[misc]
             raise NotFound("clinician missing has no licensing record")
         if request.clinician_id == "boom":
             raise RuntimeError("secret internals")
+        if request.clinician_id == "database-down":
+            raise ServerSelectionTimeoutError("127.0.0.1:27017: connection refused")
         return pb.GetLicensingRecordResponse(
             record=pb.LicensingRecord(clinician_id=request.clinician_id)
         )
@@ -101,6 +104,17 @@ async def test_an_unexpected_error_is_internal_without_leaking_its_message(serve
         assert error.value.code() == grpc.StatusCode.INTERNAL
         assert "secret" not in error.value.details()
         assert "Traceback" not in error.value.details()
+
+
+async def test_an_unreachable_database_is_unavailable_so_the_caller_may_retry(server) -> None:
+    async with channel(f"127.0.0.1:{server.port}") as chan:
+        stub = pb_grpc.LicensingServiceStub(chan)
+        with pytest.raises(grpc.aio.AioRpcError) as error:
+            await stub.GetLicensingRecord(
+                pb.GetLicensingRecordRequest(clinician_id="database-down")
+            )
+        assert error.value.code() == grpc.StatusCode.UNAVAILABLE
+        assert error.value.details() == "the database is unreachable; try again"
 
 
 async def test_a_message_of_20_mb_passes_both_ways(server) -> None:

@@ -103,6 +103,35 @@ def local_posting(instant: datetime, zone: str) -> tuple[str, spb.WallTimeReadin
     return local.strftime("%Y-%m-%dT%H:%M"), reading
 
 
+def _posting(
+    key: str, facility_id: str, zone: str, fields: Mapping[str, Any], start: datetime,
+    end: datetime,
+) -> spb.PostShiftRequest:  # fmt: skip
+    shift = spb.Shift(facility_id=facility_id, **fields)
+    shift.local_start.local, start_reading = local_posting(start, zone)
+    shift.local_end.local, end_reading = local_posting(end, zone)
+    return spb.PostShiftRequest(
+        actor=SEEDER, shift=shift, idempotency_key=key,
+        start_reading=start_reading, end_reading=end_reading,
+    )  # fmt: skip
+
+
+def shift_posting(instance: MatchInstance, shift_id: str, key: str) -> spb.PostShiftRequest:
+    """The request posting the instance's shift `shift_id` in its facility's wall time, paying
+    its value per hour, under the idempotency key `key`."""
+    shift = instance.shifts[shift_id]
+    fields = {
+        "profession": shift.profession, "skills": sorted(shift.skills),
+        "patient_jurisdictions": list(shift.patient_jurisdictions),
+        "positions": shift.positions,
+        "pay_cents_per_hour": pay_per_hour(shift.value_cents, shift.minutes),
+        "scope_of_work": f"Seeded from {instance.document.get('name') or 'instance'}, "
+                         f"shift {shift.id}.",
+    }  # fmt: skip
+    zone = instance.facilities[shift.facility].zone
+    return _posting(key, shift.facility, zone, fields, shift.start, shift.end)
+
+
 class Seeder:
     def __init__(
         self, licensing: Any, scheduling: Any, instance: MatchInstance, concurrency: int
@@ -247,33 +276,13 @@ class Seeder:
                                                    licence=licence))  # fmt: skip
             self.seeded.counts["licences"] += 1
 
-    async def _post(
-        self, where: str, key: str, facility_id: str, zone: str, fields: Mapping[str, Any],
-        start: datetime, end: datetime,
-    ) -> str:  # fmt: skip
-        shift = spb.Shift(facility_id=facility_id, **fields)
-        shift.local_start.local, start_reading = local_posting(start, zone)
-        shift.local_end.local, end_reading = local_posting(end, zone)
-        request = spb.PostShiftRequest(
-            actor=SEEDER, shift=shift, idempotency_key=f"seed:{self._name}:{key}",
-            start_reading=start_reading, end_reading=end_reading,
-        )  # fmt: skip
+    async def _post(self, where: str, request: spb.PostShiftRequest) -> str:
         posted = await self._call(where, self._scheduling.PostShift, request)
         return str(posted.shift.shift_id)
 
     async def _shift(self, index: int, raw: Mapping[str, Any]) -> None:
-        shift = self._instance.shifts[raw["id"]]
-        zone = self._instance.facilities[shift.facility].zone
-        fields = {
-            "profession": shift.profession, "skills": sorted(shift.skills),
-            "patient_jurisdictions": list(shift.patient_jurisdictions),
-            "positions": shift.positions,
-            "pay_cents_per_hour": pay_per_hour(shift.value_cents, shift.minutes),
-            "scope_of_work": f"Seeded from {self._name}, shift {shift.id}.",
-        }  # fmt: skip
-        self.seeded.shift_ids[shift.id] = await self._post(
-            f"shifts[{index}]", shift.id, shift.facility, zone, fields, shift.start, shift.end
-        )
+        request = shift_posting(self._instance, raw["id"], f"seed:{self._name}:{raw['id']}")
+        self.seeded.shift_ids[raw["id"]] = await self._post(f"shifts[{index}]", request)
         self.seeded.counts["shifts"] += 1
 
     async def _bookings(self, raw: Mapping[str, Any]) -> None:
@@ -288,8 +297,9 @@ class Seeder:
                 "pay_cents_per_hour": int(raw["rate_cents_per_hour"]),
                 "scope_of_work": "Work agreed before the marketplace.",
             }  # fmt: skip
-            key, facility_id = f"{raw['id']}:booked:{i}", f"{ELSEWHERE}-{self._name}"
-            shift_id = await self._post(where, key, facility_id, "UTC", fields, start, end)
+            key = f"seed:{self._name}:{raw['id']}:booked:{i}"
+            posting = _posting(key, f"{ELSEWHERE}-{self._name}", "UTC", fields, start, end)
+            shift_id = await self._post(where, posting)
             request = spb.BookRequest(actor=SEEDER, shift_id=shift_id, clinician_id=raw["id"],
                                       agreed_elsewhere=True)  # fmt: skip
             try:

@@ -16,6 +16,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from opentelemetry import trace
 from opentelemetry.instrumentation.grpc import aio_client_interceptors, aio_server_interceptor
+from pymongo.errors import ConnectionFailure
 from vsm_rules.errors import (
     Conflict,
     DomainError,
@@ -59,6 +60,10 @@ _PASSED_ON = frozenset({
 async def _abort_for(error: Exception, context: grpc.aio.ServicerContext[Any, Any]) -> None:
     if isinstance(error, DomainError):
         await context.abort(status_code_for(error), error.message)
+    if isinstance(error, ConnectionFailure):
+        # the database is down or restarting: nothing was acknowledged, the caller may retry
+        logger.warning("the database did not answer: %s", error)
+        await context.abort(grpc.StatusCode.UNAVAILABLE, "the database is unreachable; try again")
     if isinstance(error, grpc.aio.AioRpcError) and error.code() in _PASSED_ON:
         # a service called on the way refused the request: the caller gets its answer
         await context.abort(error.code(), error.details() or error.code().name.lower())
