@@ -6,6 +6,10 @@ a group: it skips an event it already applied (an insert of `<group>|<source>|<i
 failing handler a few times, then sends the event to the dead-letter topic with its error and moves
 on, and commits offsets only after handling. Both open a consumer span continuing the producer's
 trace.
+
+A handler that fails because something it needs is away for a while (the database, or a service
+answering UNAVAILABLE while it restarts) is retried until that is back, by both: such an event is
+not poison, and dead-lettering or skipping it would lose its effect.
 """
 
 from __future__ import annotations
@@ -14,10 +18,12 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
+import grpc
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
+from pymongo.errors import ConnectionFailure
 
 from vsm_platform.envelope import Envelope, MalformedEvent, from_record
 from vsm_platform.kafka import Publisher
@@ -29,6 +35,34 @@ logger = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)
 
 Handler = Callable[[Envelope], Awaitable[None]]
+_AWAY = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
+TRANSIENT_BACKOFF_LIMIT = 5.0  # seconds between tries while a dependency is away
+
+
+def transient(error: Exception) -> bool:
+    """Whether `error` says something the handler needs is away for a while (the database, or a
+    service restarting), not that the event cannot be handled."""
+    if isinstance(error, ConnectionFailure):
+        return True
+    return isinstance(error, grpc.aio.AioRpcError) and error.code() in _AWAY
+
+
+async def until_not_transient(handler: Handler, envelope: Envelope, backoff: float) -> None:
+    """Runs the handler, trying again for as long as it fails transiently; other errors are
+    raised."""
+    waits = 0
+    while True:
+        try:
+            await handler(envelope)
+            return
+        except Exception as error:
+            if not transient(error):
+                raise
+            delay = min(TRANSIENT_BACKOFF_LIMIT, backoff * 2**waits)
+            waits += 1
+            logger.warning("handling %s waits %.1f s for what it needs: %s", envelope.id, delay,
+                           error)  # fmt: skip
+            await asyncio.sleep(delay)
 
 
 def _span(record: ConsumerRecord[bytes, bytes], envelope: Envelope) -> trace.Span:
@@ -124,7 +158,7 @@ class Projection:
             return
         with trace.use_span(_span(record, envelope), end_on_exit=True):
             try:
-                await self._handler(envelope)
+                await until_not_transient(self._handler, envelope, 0.2)
             except Exception:
                 logger.exception("projection could not apply event %s", envelope.id)
                 return
@@ -205,7 +239,7 @@ class WorkConsumer:
         last: Exception | None = None
         for attempt in range(self._attempts):
             try:
-                await self._handler(envelope)
+                await until_not_transient(self._handler, envelope, self._backoff)
                 return None
             except Exception as error:
                 last = error
