@@ -78,7 +78,7 @@ async def run(settings: Settings, clock: Clock | None = None) -> None:
         ownership: ProfessionOwnership
         loop = MarketLoop(matcher, lambda p: ownership.owns(p), settings.window_seconds,
                           settings.expiry_seconds, settings.reoptimise_seconds)  # fmt: skip
-        ownership = ProfessionOwnership(settings.kafka_bootstrap, settings.group, loop.touched,
+        ownership = ProfessionOwnership(settings.kafka_bootstrap, settings.group, loop.taken_over,
                                         matcher.hand_over)  # fmt: skip
         topics = [SCHEDULING_EVENTS.name, LICENSING_EVENTS.name, MATCHING_EVENTS.name]
         projection = Projection(settings.kafka_bootstrap, topics, on_event(view, matcher, loop))

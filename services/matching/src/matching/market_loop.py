@@ -42,6 +42,18 @@ class MarketLoop:
         if self._dirty:
             self._wake.set()
 
+    def taken_over(self, professions: Iterable[str]) -> None:
+        """Professions this instance now owns (or is asked to re-match): re-matched, and the
+        bookings of their clinicians checked against their licences (a check skipped while
+        another instance owned them, or none did, is not lost)."""
+        owned = set(professions)
+        self.touched(owned)
+        view = self._matcher.view
+        booked = {c for _, c in view.bookings}
+        self.licences_changed(
+            {c for c in booked if (p := view.profiles.get(c)) and p.profession in owned}
+        )
+
     def posted(self, shift_id: str, profession: str) -> None:
         """A new shift: fitted into its profession's last answer in milliseconds, when there is
         one and nothing else in that market changed since (else the full re-match places it). A

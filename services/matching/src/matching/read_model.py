@@ -88,6 +88,7 @@ class BookingView:
     start: datetime
     end: datetime
     rate_cents_per_hour: int
+    agreed_elsewhere: bool = False  # recorded by an operator; the marketplace never releases it
 
 
 def _instant(stamp: Any) -> datetime:
@@ -215,7 +216,7 @@ class MarketView:
         b = event.booking
         booking = BookingView(
             b.shift_id, b.clinician_id, _instant(b.interval.start), _instant(b.interval.end),
-            b.rate_cents_per_hour,
+            b.rate_cents_per_hour, b.agreed_elsewhere,
         )  # fmt: skip
         self.bookings[(b.shift_id, b.clinician_id)] = booking
         self.by_shift.setdefault(b.shift_id, {})[b.clinician_id] = booking
@@ -303,11 +304,14 @@ class MarketView:
     ) -> list[tuple[BookingView, str]]:
         """The clinician's bookings yet to start that the licensing record (and compact tables)
         no longer allow, each with why: they rested on a licence that lapsed, was revoked, or on
-        a compact membership that ended."""
+        a compact membership that ended. Bookings agreed elsewhere are not the marketplace's to
+        release."""
         lost = []
         for (shift_id, who), booking in self.bookings.items():
             shift = self.shifts.get(shift_id)
             if who != clinician_id or shift is None or booking.start <= now:
+                continue
+            if booking.agreed_elsewhere:
                 continue
             if shift.profession not in LICENSED:
                 continue

@@ -112,6 +112,22 @@ async def test_a_revoked_licence_releases_the_bookings_that_rested_on_it(market:
     assert (shift_id, clinician_id) == ("s1", "c-mid") and "US-KS" in reason
 
 
+async def test_a_booking_agreed_elsewhere_is_never_released_for_a_licence(market: Market) -> None:
+    matcher, view, ledger, _ = market
+    booking = spb.Booking(shift_id="s1", clinician_id="c-mid", rate_cents_per_hour=7000,
+                          agreed_elsewhere=True)  # fmt: skip
+    booking.interval.start.FromDatetime(datetime(2027, 3, 10, 14, tzinfo=UTC))
+    booking.interval.end.FromDatetime(datetime(2027, 3, 10, 22, tzinfo=UTC))
+    view.apply(sev.BookingConfirmed(booking=booking))
+    revoked = lpb.Licence(jurisdiction="US-KS", profession="RN", status=lpb.STATUS_REVOKED,
+                          expires="2028-01-31", verification=lpb.VerificationState(
+                              verification=lpb.VERIFICATION_OPERATOR))  # fmt: skip
+    view.apply(lev.LicensingRecordChanged(record=lpb.LicensingRecord(
+        clinician_id="c-mid", residence="US-KS", version=2, licences=[revoked])))  # fmt: skip
+    assert await matcher.release_unlicensed("c-mid") == []
+    assert ledger.released == []
+
+
 async def test_a_new_shift_is_placed_into_the_last_answer_without_a_full_rematch(
     market: Market,
 ) -> None:

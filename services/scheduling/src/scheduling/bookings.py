@@ -63,10 +63,13 @@ def booked_aggregate(booked: Booked) -> str:
     return f"booked:{booked.shift_id}:{booked.clinician_id}:{booked.slot}:{booked.generation}"
 
 
-def booking_to_proto(booked: Booked, rate_cents_per_hour: int) -> pb.Booking:
+def booking_to_proto(
+    booked: Booked, rate_cents_per_hour: int, agreed_elsewhere: bool = False
+) -> pb.Booking:
     message = pb.Booking(
         shift_id=booked.shift_id, clinician_id=booked.clinician_id,
         rate_cents_per_hour=rate_cents_per_hour, position=booked.slot,
+        agreed_elsewhere=agreed_elsewhere,
     )  # fmt: skip
     message.interval.start.FromDatetime(booked.start)
     message.interval.end.FromDatetime(booked.end)
@@ -124,11 +127,12 @@ class Bookings:
             shift_id, clinician_id, (shift.start, shift.end), shift.positions, every_rule
         )
         rate = offered_rate or profile.rate_cents_per_hour
-        booking = booking_to_proto(booked, rate)
+        booking = booking_to_proto(booked, rate, agreed_elsewhere)
         event = events_pb2.BookingConfirmed(booking=booking, actor=actor.to_proto())
         await self._changes.append(
             booked_aggregate(booked), 1,
-            change={"kind": "confirmed", "rate_cents_per_hour": rate},
+            change={"kind": "confirmed", "rate_cents_per_hour": rate,
+                    "agreed_elsewhere": agreed_elsewhere},
             events=[PendingEvent(SCHEDULING_EVENTS, event, key=clinician_id)], actor=actor,
         )  # fmt: skip
         return booking
@@ -146,11 +150,12 @@ class Bookings:
             self._check_notice(actor, shift)
         held = await self._ledger.release(shift_id, clinician_id)
         aggregate = booked_aggregate(held)
-        rate = await self._rate(held)
+        booking = await self._booking(held)
+        rate = booking.rate_cents_per_hour
         owed = (
             self.policy.compensation_cents(shift, rate, self._clock_now()) if shift_cancelled else 0
         )
-        released = pb.ReleasedBooking(booking=booking_to_proto(held, rate), compensation_cents=owed)
+        released = pb.ReleasedBooking(booking=booking, compensation_cents=owed)
         event = events_pb2.BookingReleased(
             booking=released.booking, actor=actor.to_proto(), reason=reason,
             compensation_cents=owed, shift_cancelled=shift_cancelled,
@@ -204,9 +209,10 @@ class Bookings:
         now = self._clock_now()
         preview = []
         for held in await self._ledger.bookings_of(shift_id, shift.positions):
-            rate = await self._rate(held)
+            booking = await self._booking(held)
+            rate = booking.rate_cents_per_hour
             preview.append(pb.ReleasedBooking(
-                booking=booking_to_proto(held, rate),
+                booking=booking,
                 compensation_cents=self.policy.compensation_cents(shift, rate, now),
             ))  # fmt: skip
         return preview
@@ -251,7 +257,7 @@ class Bookings:
             if window is not None and not (shift.start < window[1] and window[0] < shift.end):
                 continue
             held = await self._ledger.bookings_of(shift.id, shift.positions)
-            bookings = [booking_to_proto(b, await self._rate(b)) for b in held]
+            bookings = [await self._booking(b) for b in held]
             open_positions = 0 if shift.status == ShiftStatus.CANCELLED else (
                 shift.positions - len(held))  # fmt: skip
             entry = pb.RosterEntry(shift=shift_to_proto(shift, version), bookings=bookings,
@@ -271,9 +277,8 @@ class Bookings:
         entries = []
         for held in sorted(booked, key=lambda b: (b.start, b.shift_id)):
             shift, version = await self._catalogue.shift(held.shift_id)
-            rate = await self._rate(held)
             entry = pb.ScheduleEntry(
-                booking=booking_to_proto(held, rate), shift=shift_to_proto(shift, version)
+                booking=await self._booking(held), shift=shift_to_proto(shift, version)
             )
             _local(entry, held.start, held.end, tz)
             entries.append(entry)
@@ -294,6 +299,9 @@ class Bookings:
             ))  # fmt: skip
         return calendar_feed(f"Shifts of {clinician_id}", profile.zone, entries, self._clock_now())
 
-    async def _rate(self, held: Booked) -> int:
+    async def _booking(self, held: Booked) -> pb.Booking:
+        """The booking as confirmed: at the rate fixed then, agreed elsewhere or not."""
         confirmed = await self._changes.get(booked_aggregate(held), 1)
-        return int(confirmed.change["rate_cents_per_hour"]) if confirmed else 0
+        change = confirmed.change if confirmed else {}
+        return booking_to_proto(held, int(change.get("rate_cents_per_hour", 0)),
+                                bool(change.get("agreed_elsewhere", False)))  # fmt: skip

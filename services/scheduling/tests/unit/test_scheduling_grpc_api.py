@@ -494,7 +494,7 @@ async def test_unlicensed_roles_need_no_patient_jurisdiction(setup: Any) -> None
 
 
 async def test_only_an_operator_records_a_booking_agreed_elsewhere(setup: Any) -> None:
-    stub, _, _ = setup
+    stub, changes, _ = setup
     await stub.SaveFacility(pb.SaveFacilityRequest(actor=STAFF, facility=CLINIC))
     # a Thursday: outside the nurse's declared hours, which an imported booking does not need
     shift = (await stub.PostShift(_post("2027-03-11T08:00", "2027-03-11T16:00"))).shift
@@ -508,7 +508,13 @@ async def test_only_an_operator_records_a_booking_agreed_elsewhere(setup: Any) -
         await stub.Book(imported)
     assert denied.value.code() == grpc.StatusCode.PERMISSION_DENIED
     imported.actor.CopyFrom(OPERATOR)
-    assert (await stub.Book(imported)).booking.clinician_id == "c1"
+    booking = (await stub.Book(imported)).booking
+    assert (booking.clinician_id, booking.agreed_elsewhere) == ("c1", True)
+    # the event and every later reading say so too: the matcher must never release it
+    (confirmed,) = await changes.history(f"booked:{shift.shift_id}:c1:0:0")
+    assert confirmed.events[0].envelope.message().booking.agreed_elsewhere
+    schedule = await stub.GetSchedule(pb.GetScheduleRequest(clinician_id="c1"))
+    assert [e.booking.agreed_elsewhere for e in schedule.entries] == [True]
 
 
 async def test_time_off_releases_clashing_bookings_only_with_notice(setup: Any) -> None:
