@@ -70,8 +70,9 @@ grpcurl: ## grpcurl for the partner API's tests, built from the Go module proxy 
 test: lint browser grpcurl ## Install, start the servers the suite needs, run every test, stop what it started
 	$(INFRA) with-servers -- $(VENV)/bin/pytest
 
-bench: install ## Engine vs the yardstick; live offer latency and a live fortnight; in bench/results
+bench: install ## Engine vs the yardstick, live offers, a live fortnight, the gateway; bench/results/REPORT.md
 	$(PY) -m bench.marketplace $(BENCH_ARGS)
 	$(INFRA) with-servers -- $(PY) -m bench.offers
 	$(INFRA) with-servers -- $(PY) -m bench.simulation
 	$(INFRA) with-servers -- $(PY) -m bench.gateway
+	$(PY) -m bench.report

@@ -8,21 +8,22 @@ databases and topics. One organisation with a facility in Kansas signs up; 200 p
 roster and a shift's status, the rest clinicians who read their offers, schedule and
 notifications. Every client loops with no pause for the given time. Reported: requests a
 second, latency percentiles per kind of request, and every answer of 500 or more (there must
-be none). Figures go to bench/results/gateway.md.
+be none). Figures go to bench/results/gateway.md and gateway.json (for `python -m bench.report`).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
 import statistics
 import tempfile
 import time
 import uuid
-from collections import defaultdict
-from datetime import date, timedelta
+from collections import Counter, defaultdict
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -207,6 +208,15 @@ def main(argv: list[str] | None = None) -> int:
     ]  # fmt: skip
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "gateway.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    figures = {
+        "measured": datetime.now(UTC).isoformat(timespec="seconds"),
+        "clients": result["clients"], "seconds": result["seconds"],
+        "requests": result["requests"], "rate": result["rate"],
+        "failures": len(result["failures"]), "failure_kinds": Counter(result["failures"]),
+        "all": {"count": result["requests"], "p50": p50, "p99": p99, "mean": mean},
+        "kinds": {k: {"count": n, "p50": a, "p99": b} for k, (n, a, b) in result["kinds"].items()},
+    }  # fmt: skip
+    (RESULTS / "gateway.json").write_text(json.dumps(figures, indent=1) + "\n", encoding="utf-8")
     print("\n".join(lines))
     if result["failures"]:
         print("failures:", sorted(set(result["failures"]))[:10])

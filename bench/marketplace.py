@@ -28,13 +28,14 @@ import sys
 import threading
 import time
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from vsm_infra.testing import YARDSTICK, load_yardstick
 
-from bench import rematch
+from bench import rematch, svg
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / ".cache" / "bench"
@@ -45,6 +46,7 @@ START = "2027-03-08T00:00:00Z"  # the horizon crosses the US change to summer ti
 DAYS = 14
 LP_NOW_UP_TO = 3000  # shifts: a missing LP bound of a larger instance waits for --large-lp
 GRACE_SECONDS = 120.0  # past the time limit, a run is stopped and counted as no answer
+SAVED_BESIDE = ("reference", "measured")  # kept with a run's figures, not fields of Run
 
 
 @dataclass(frozen=True)
@@ -217,16 +219,17 @@ def main(argv: list[str] | None = None) -> int:
                            "--time-limit", limit]),
             ):  # fmt: skip
                 run, summary = _run(yardstick, command, path, solver, name, size.time_limit)
-                saved["runs"][f"{name}/{solver}"] = {**asdict(run), "reference": key}
+                saved["runs"][f"{name}/{solver}"] = {**asdict(run), "reference": key,
+                                                     "measured": _now()}  # fmt: skip
                 print(f"{name} {solver}: {summary}", file=sys.stderr)
                 _save(saved)
             if size.shifts >= 2000 and seed == seeds[0] and not args.no_rematch:
                 for row in rematch.measure(yardstick, path):
-                    saved["rematches"][f"{name}/{row['change']}"] = row
+                    saved["rematches"][f"{name}/{row['change']}"] = {**row, "measured": _now()}
                     print(f"{name} re-matching: {row}", file=sys.stderr)
                 _save(saved)
     rows = [
-        (Run(**{k: v for k, v in r.items() if k != "reference"}), references[r["reference"]])
+        (Run(**{k: v for k, v in r.items() if k not in SAVED_BESIDE}), references[r["reference"]])
         for r in sorted(saved["runs"].values(), key=_order)
     ]
     report = _table(rows)
@@ -244,6 +247,11 @@ def _order(run: dict[str, Any]) -> tuple[int, ...]:
     """Smallest instances first, then by seed, the engine before the plain model."""
     numbers = [int(n) for n in re.findall(r"\d+", run["instance"])]
     return (*numbers, run["solver"] != "engine")
+
+
+def _now() -> str:
+    """When a figure was measured, for the report: UTC to the second."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _save(saved: dict[str, Any]) -> None:
@@ -271,41 +279,16 @@ def _table(rows: list[tuple[Run, dict[str, Any]]]) -> str:
 
 def _plot(rows: list[tuple[Run, dict[str, Any]]]) -> str:
     """Score / LP bound per instance, engine beside plain, as a bar chart in plain SVG."""
-    instances = list(dict.fromkeys(run.instance for run, _ in rows))
-    width, height, left, bottom = 120 + 90 * len(instances), 320, 60, 60
-    low = 0.80
-    scale = (height - bottom - 20) / (1.0 - low)
-    colours = {"engine": "#1f77b4", "plain": "#ff7f0e"}
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        'font-family="sans-serif" font-size="11">',
-        f'<text x="{left}" y="14">score / LP bound (axis from {low})</text>',
-    ]
-    for tick in (0.8, 0.85, 0.9, 0.95, 0.99, 1.0):
-        y = height - bottom - (tick - low) * scale
-        parts.append(f'<line x1="{left}" x2="{width - 10}" y1="{y:.1f}" y2="{y:.1f}" '
-                     'stroke="#ddd"/>')  # fmt: skip
-        parts.append(f'<text x="4" y="{y + 4:.1f}">{tick:.2f}</text>')
-    for i, instance in enumerate(instances):
-        x0 = left + 10 + 90 * i
-        for j, (run, ref) in enumerate(r for r in rows if r[0].instance == instance):
-            if not ref.get("lp_bound"):
-                continue
-            ratio = max(min(run.score / ref["lp_bound"], 1.0), low)
-            bar = (ratio - low) * scale
-            parts.append(
-                f'<rect x="{x0 + 30 * j}" y="{height - bottom - bar:.1f}" width="26" '
-                f'height="{bar:.1f}" fill="{colours.get(run.solver, "#999")}"/>'
-            )
-        label = instance.replace("-d14", "")
-        parts.append(
-            f'<text x="{x0}" y="{height - bottom + 14}" transform="rotate(20 {x0} '
-            f'{height - bottom + 14})">{label}</text>'
-        )
-    parts.append(f'<text x="{width - 160}" y="14" fill="{colours["engine"]}">engine</text>')
-    parts.append(f'<text x="{width - 100}" y="14" fill="{colours["plain"]}">plain CP-SAT</text>')
-    parts.append("</svg>")
-    return "\n".join(parts) + "\n"
+    names = {"engine": "engine", "plain": "plain CP-SAT"}
+    values = {
+        (run.instance.replace("-d14", ""), names.get(run.solver, run.solver)): run.score / lp
+        for run, ref in rows
+        if (lp := ref.get("lp_bound"))
+    }
+    groups = list(dict.fromkeys(run.instance.replace("-d14", "") for run, _ in rows))
+    axis = svg.Axis(0.80, 1.0, (0.8, 0.85, 0.9, 0.95, 0.99, 1.0), "{:.2f}")
+    title = f"score / LP bound (axis from {axis.low})"
+    return svg.bars(title, groups, list(names.values()), values, axis, slant=True)
 
 
 if __name__ == "__main__":

@@ -10,8 +10,8 @@ service has offered the seeded shifts and gone quiet, new shifts (copies of the 
 moved to other days) are posted through the scheduling service at a steady rate; a consumer of
 the matching topic notes when each one's first OfferMade arrives. The latency of a shift is
 that moment less the moment its PostShift call was sent. Shifts no clinician can take get no
-offer and are counted apart. Figures go to bench/results/offers.md and a histogram to
-bench/results/offers.svg.
+offer and are counted apart. Figures go to bench/results/offers.md and offers.json (for
+`python -m bench.report`) and a histogram to bench/results/offers.svg.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import copy
+import json
 import os
 import random
 import statistics
@@ -42,6 +43,8 @@ from vsm_infra.testing import ServiceProcesses, load_yardstick
 from vsm_platform.envelope import from_record
 from vsm_platform.grpc_server import channel
 from vsm_platform.settings import PlatformSettings
+
+from bench import svg
 
 RESULTS = Path(__file__).parent / "results"
 STAFF = common_pb2.Actor(kind=common_pb2.ACTOR_KIND_USER, id="bench-staff", role="operator")
@@ -206,27 +209,10 @@ async def bench(clinicians: int, shifts: int, rate: float, seconds: float) -> di
 
 def _histogram(latencies: list[float]) -> str:
     """An SVG histogram of the latencies (25 ms bins up to 1 s, the rest in the last bin)."""
-    bins = [0] * 41
-    for value in latencies:
-        bins[min(40, int(value // 25))] += 1
-    width, height, left, bottom = 760, 300, 50, 40
-    top = max(bins) or 1
-    bar = (width - left - 10) / len(bins)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-             'font-family="sans-serif" font-size="11">',
-             f'<text x="{left}" y="14">Shift posted to first offer (ms), '
-             f'{len(latencies)} shifts</text>']  # fmt: skip
-    for i, count in enumerate(bins):
-        h = (height - bottom - 24) * count / top
-        x = left + i * bar
-        parts.append(f'<rect x="{x:.1f}" y="{height - bottom - h:.1f}" width="{bar - 1:.1f}" '
-                     f'height="{h:.1f}" fill="#3b7dd8"/>')  # fmt: skip
-    for ms in (0, 150, 250, 500, 750, 1000):
-        x = left + (ms / 25) * bar
-        parts.append(f'<text x="{x:.1f}" y="{height - bottom + 14}" text-anchor="middle">'
-                     f'{ms}</text>')  # fmt: skip
-    parts.append(f'<text x="{left}" y="{height - 8}">last bar: 1 s and more</text></svg>')
-    return "\n".join(parts)
+    return svg.histogram(
+        f"Shift posted to first offer (ms), {len(latencies)} shifts", latencies, 25.0, 41,
+        (0, 150, 250, 500, 750, 1000), "last bar: 1 s and more",
+    )  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -251,6 +237,9 @@ def main(argv: list[str] | None = None) -> int:
                          for k in ("p50", "p90", "p99", "max", "mean")) + " |",
     ]  # fmt: skip
     (RESULTS / "offers.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    figures = {k: v for k, v in result.items() if k != "logs"}
+    figures |= {"shifts": args.shifts, "measured": datetime.now(UTC).isoformat(timespec="seconds")}
+    (RESULTS / "offers.json").write_text(json.dumps(figures, indent=1) + "\n", encoding="utf-8")
     print("\n".join(lines))
     print(f"logs: {result['logs']}")
     return 0

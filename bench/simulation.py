@@ -12,7 +12,8 @@ a random delay (0.1 to 1.5 s): accepted with the set probability, else declined.
 stop, the bookings on the instance's shifts are the live answer; the yardstick validates it
 and scores it. The broadcast policy is simulated offline on the same instance with the same
 answer probability: each shift in turn goes to all its eligible clinicians at once, and the
-first to say yes whom every rule still allows gets it. Figures go to bench/results/simulation.md.
+first to say yes whom every rule still allows gets it. Figures go to bench/results/simulation.md
+and simulation.json (for `python -m bench.report`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import copy
+import json
 import os
 import random
 import tempfile
@@ -201,10 +203,10 @@ def main(argv: list[str] | None = None) -> int:
     broadcast_score, broadcast_filled = broadcast(yardstick, document, args.accept, 9)
     positions = sum(s["positions"] for s in document["shifts"])
     rows = [
-        ("live market (offers answered by scripted clinicians)", live_score, filled),
-        ("engine, batch (every clinician says yes)", batch_score, batch_filled),
-        ("yardstick greedy (every clinician says yes)", greedy_score, greedy_filled),
-        ("broadcast to every eligible clinician", broadcast_score, broadcast_filled),
+        ("live", "live market (offers answered by scripted clinicians)", live_score, filled),
+        ("batch", "engine, batch (every clinician says yes)", batch_score, batch_filled),
+        ("greedy", "yardstick greedy (every clinician says yes)", greedy_score, greedy_filled),
+        ("broadcast", "broadcast to every eligible clinician", broadcast_score, broadcast_filled),
     ]
     lines = [
         "# A fortnight's market, live", "",
@@ -215,11 +217,21 @@ def main(argv: list[str] | None = None) -> int:
         f"{'valid' if not errors else f'INVALID: {errors[:3]}'} under the yardstick.", "",
         "| policy | score | score / LP bound | filled positions |", "|---|---|---|---|",
         *[f"| {name} | {score:.0f} | {score / bound:.4f} | {'-' if n is None else n} |"
-          for name, score, n in rows],
+          for _, name, score, n in rows],
         f"| LP bound | {bound:.0f} | 1 | - |",
     ]  # fmt: skip
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "simulation.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    figures = {
+        "measured": datetime.now(UTC).isoformat(timespec="seconds"), "instance": document["name"],
+        "shifts": len(document["shifts"]), "positions": positions,
+        "clinicians": len(document["clinicians"]), "accept": args.accept,
+        "live_seconds": result["seconds"], "answers": result["answers"], "live_valid": not errors,
+        "lp_bound": bound,
+        "policies": [{"policy": key, "name": name, "score": score, "of_lp_bound": score / bound,
+                      "filled": n} for key, name, score, n in rows],
+    }  # fmt: skip
+    (RESULTS / "simulation.json").write_text(json.dumps(figures, indent=1) + "\n", encoding="utf-8")
     print("\n".join(lines))
     print(f"logs: {result['logs']}")
     return 0 if not errors else 1
