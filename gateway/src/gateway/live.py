@@ -18,13 +18,16 @@ from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer
+from opentelemetry import trace
 from vsm.matching.v1 import events_pb2 as matching_events
 from vsm.scheduling.v1 import events_pb2 as scheduling_events
+from vsm_platform.consumers import consumer_span
 from vsm_platform.envelope import Envelope, from_record
 
 from gateway.owners import Owners
 
 logger = logging.getLogger(__name__)
+tracer = trace.get_tracer(__name__)
 OFFER_EVENTS = (matching_events.OfferMade, matching_events.OfferAccepted,
                 matching_events.OfferDeclined, matching_events.OfferExpired,
                 matching_events.OfferWithdrawn)  # fmt: skip
@@ -67,7 +70,9 @@ class LiveHub:
             self.ready.set()
             async for record in consumer:
                 try:
-                    await self.tell(from_record(record.key, record.value, record.headers))
+                    envelope = from_record(record.key, record.value, record.headers)
+                    with trace.use_span(consumer_span(record, envelope), end_on_exit=True):
+                        await self.tell(envelope)
                 except Exception:
                     logger.warning("a live update could not be told", exc_info=True)
         finally:
@@ -89,11 +94,15 @@ class LiveHub:
             change.update(shift_id=booking.shift_id)
             audiences = [f"clinician:{booking.clinician_id}", await self._org(booking.shift_id)]
         text = json.dumps(change)
-        for audience in audiences:
-            for queue in list(self._listeners.get(audience, ())):
-                if queue.full():  # a page that stopped reading misses nothing it cannot reload
-                    continue
-                queue.put_nowait(text)
+        with tracer.start_as_current_span("live push") as span:
+            pages = 0
+            for audience in audiences:
+                for queue in list(self._listeners.get(audience, ())):
+                    if queue.full():  # a page that stopped reading misses nothing it can reload
+                        continue
+                    queue.put_nowait(text)
+                    pages += 1
+            span.set_attributes({"vsm.change": text, "vsm.pages": pages})
 
     async def _org(self, shift_id: str, facility_id: str = "") -> str:
         """`org:<organisation>` of the shift."""

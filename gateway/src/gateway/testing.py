@@ -1,15 +1,19 @@
 """For tests only (registered by gateway/tests/integration/conftest.py). One stack for the
 gateway's integration tests: the licensing, scheduling and matching
 services and the gateway itself, each its own process on the real servers with databases and
-topics of this module's own; an HTTP client for the gateway and helpers to sign people up."""
+topics of this module's own; an HTTP client for the gateway and helpers to sign people up.
+A test module that sets `TRACED = True` has every process write its spans as JSON lines to
+`<name>.jsonl` in `stack.traces` (read back with `stack.spans()`)."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -26,6 +30,13 @@ class Stack:
     base_url: str
     operator_email: str
     partner_addr: str = ""
+    traces: Path | None = None
+
+    def spans(self) -> list[dict[str, Any]]:
+        """Every span the processes wrote so far (a module with TRACED = True)."""
+        assert self.traces is not None, "set TRACED = True in the test module"
+        return [json.loads(line) for file in sorted(self.traces.glob("*.jsonl"))
+                for line in file.read_text(encoding="utf-8").splitlines() if line]  # fmt: skip
 
     def client(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(base_url=self.base_url, timeout=30)
@@ -78,19 +89,25 @@ async def _http_up(processes: ServiceProcesses, base_url: str, seconds: float = 
 
 @pytest_asyncio.fixture(scope="module")
 async def stack(
-    mongodb_uri: str, kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[Stack]:
+    mongodb_uri: str, kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory,
+    request: pytest.FixtureRequest,
+) -> AsyncIterator[Stack]:  # fmt: skip
     env = service_env(mongodb_uri, kafka_bootstrap)
     env.update(GATEWAY_DEV_OUTBOX="true", GATEWAY_COOKIE_SECURE="false")
     processes = ServiceProcesses(env, tmp_path_factory.mktemp("gateway"), kafka_bootstrap)
+    traces = tmp_path_factory.mktemp("traces") if getattr(request.module, "TRACED", False) else None
+
+    def traced(name: str) -> dict[str, str]:
+        return {"VSM_TRACE_FILE": str(traces / f"{name}.jsonl")} if traces else {}
+
     try:
         await processes.ensure_topics()
         for name in ("licensing", "scheduling", "matching"):
-            processes.start(name, f"{name}.main")
+            processes.start(name, f"{name}.main", **traced(name))
         address = processes.address["gateway"] = f"127.0.0.1:{free_port()}"
         env["GATEWAY_PUBLIC_URL"] = f"http://{address}"
         env["PARTNER_ADDR"] = partner_addr = f"127.0.0.1:{free_port()}"
-        processes.start("gateway", "gateway.main")
+        processes.start("gateway", "gateway.main", **traced("gateway"))
         operator_email = f"operator-{uuid.uuid4().hex[:6]}@marketplace.example"
         command = ["-m", "gateway.admin", "add-operator", operator_email, "Olive Operator"]
         made = await asyncio.create_subprocess_exec(
@@ -101,7 +118,7 @@ async def stack(
         assert made.returncode == 0, errors.decode()
         await processes.serving("licensing", "scheduling", "matching")
         await _http_up(processes, f"http://{address}")
-        yield Stack(processes, f"http://{address}", operator_email, partner_addr)
+        yield Stack(processes, f"http://{address}", operator_email, partner_addr, traces)
     finally:
         processes.stop_all()
         processes.forget_topics()

@@ -7,88 +7,18 @@ go to test-artifacts/screenshots/."""
 
 from __future__ import annotations
 
-import os
-import shutil
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import pytest_asyncio
-from gateway.testing import PASSWORD, Stack
-from playwright.async_api import Browser, Page, async_playwright, expect
+from browser_steps import nurse_in_london, post_in_page, signed_in
+from gateway.testing import Stack
+from playwright.async_api import Browser, expect
 
 pytestmark = pytest.mark.integration
 SHOTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "screenshots"
-EVERY_DAY = [{"day": d, "start": "00:00", "end": "00:00"}
-             for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")]  # fmt: skip
 PHONE = {"width": 390, "height": 844}
-
-
-def _chromium() -> str:
-    found = os.environ.get("VSM_CHROMIUM") or shutil.which("chromium")
-    if not found:
-        pytest.fail("Chromium is not installed: run `make browser` (Debian's chromium package)")
-    return found
-
-
-@pytest_asyncio.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=_chromium(), headless=True)
-        try:
-            yield launched
-        finally:
-            await launched.close()
-
-
-async def _signed_in(browser: Browser, stack: Stack, email: str, home: str, **options: Any) -> Page:
-    context = await browser.new_context(**options)
-    page = await context.new_page()
-    await page.goto(f"{stack.base_url}/login")
-    await page.get_by_label("Email").fill(email)
-    await page.get_by_label("Password").fill(PASSWORD)
-    await page.get_by_role("button", name="Sign in").click()
-    await page.wait_for_url(f"**{home}")
-    return page
-
-
-async def _nurse_in_london(stack: Stack) -> dict[str, Any]:
-    nurse = await stack.sign_up_clinician("lena")
-    me = await stack.as_user(nurse["email"])
-    for method, path, body in (
-        ("PUT", "/v1/me/profile", {"profession": "RN", "zone": "Europe/London",
-                                   "rate_cents_per_hour": 5500, "max_minutes_per_week": 3000,
-                                   "min_rest_minutes": 480}),
-        ("PUT", "/v1/me/availability", {"windows": EVERY_DAY}),
-        ("PUT", "/v1/me/residence", {"residence": "US-KS"}),
-        ("POST", "/v1/me/licences", {"licence_id": "lic-ks", "jurisdiction": "US-KS",
-                                     "profession": "RN", "number": "RN-77",
-                                     "issued": "2020-01-01", "expires": "2030-01-01"}),
-    ):  # fmt: skip
-        answer = await me.request(method, path, json=body)
-        assert answer.status_code < 300, answer.text
-    operator = await stack.as_user(stack.operator_email)
-    verified = await operator.post(
-        f"/v1/operator/clinicians/{nurse['account']['id']}/licences/lic-ks/verify"
-    )
-    assert verified.status_code == 200, verified.text
-    await me.aclose()
-    await operator.aclose()
-    return nurse
-
-
-async def _post_in_page(page: Page, day: str) -> None:
-    form = page.locator("#shift-form")
-    await form.get_by_label("Role").select_option("RN")
-    await form.get_by_label("Date").fill(day)
-    await form.get_by_label("Starts").fill("09:00")
-    await form.get_by_label("Ends").fill("13:00")
-    await form.get_by_label("Patients are in").select_option(["US-KS"])
-    await form.get_by_label("Pay up to").fill("80")
-    await form.get_by_label("Scope of work").fill("Overnight telehealth triage for a rural clinic")
-    await form.get_by_role("button", name="Post").click()
 
 
 async def test_a_shift_posted_in_chicago_is_offered_live_in_london_and_filled_live(
@@ -103,17 +33,17 @@ async def test_a_shift_posted_in_chicago_is_offered_live_in_london_and_filled_li
         "jurisdictions": ["US-KS"]})  # fmt: skip
     assert saved.status_code == 200, saved.text
     await admin.aclose()
-    nurse = await _nurse_in_london(stack)
+    nurse = await nurse_in_london(stack)
 
-    clinician = await _signed_in(browser, stack, nurse["email"], "/clinician")
-    facility = await _signed_in(browser, stack, org["email"], "/facility")
+    clinician = await signed_in(browser, stack, nurse["email"], "/clinician")
+    facility = await signed_in(browser, stack, org["email"], "/facility")
     await expect(facility.locator("#zone-note")).to_have_text("in America/Chicago time")
 
     # 15 March: Chicago is on summer time (UTC-5), London not yet (UTC+0): 09:00 -> 14:00.
     # 29 March: both are on summer time (UTC-5, UTC+1): 09:00 -> 15:00.
-    await _post_in_page(facility, "2027-03-15")
+    await post_in_page(facility, "2027-03-15")
     await expect(facility.locator("#shifts tbody tr[data-shift-id]")).to_have_count(1)
-    await _post_in_page(facility, "2027-03-29")
+    await post_in_page(facility, "2027-03-29")
     rows = facility.locator("#shifts tbody tr[data-shift-id]")
     await expect(rows).to_have_count(2)
     await expect(rows.first).to_contain_text("2027-03-15 09:00 \u2013 13:00")
@@ -176,7 +106,7 @@ async def test_the_pages_fit_a_phone(stack: Stack, browser: Browser) -> None:
              (org["email"], "/facility", "facility-phone.png"),
              (stack.operator_email, "/operator", "operator-phone.png")]  # fmt: skip
     for email, home, shot in pages:
-        page = await _signed_in(browser, stack, email, home, viewport=PHONE)
+        page = await signed_in(browser, stack, email, home, viewport=PHONE)
         await page.wait_for_load_state("networkidle")
         overflow = await page.evaluate(
             "document.documentElement.scrollWidth - document.documentElement.clientWidth"
@@ -196,7 +126,7 @@ async def test_an_operator_verifies_a_licence_and_reads_a_compacts_history(
         "issued": "2021-01-01", "expires": "2031-01-01"})  # fmt: skip
     assert declared.status_code == 201, declared.text
     await me.aclose()
-    page = await _signed_in(browser, stack, stack.operator_email, "/operator")
+    page = await signed_in(browser, stack, stack.operator_email, "/operator")
     await page.get_by_label("Clinician id").fill(nurse["account"]["id"])
     await page.get_by_role("button", name="Look up").click()
     entry = page.locator("[data-entry='lic-mo']")

@@ -65,7 +65,8 @@ async def until_not_transient(handler: Handler, envelope: Envelope, backoff: flo
             await asyncio.sleep(delay)
 
 
-def _span(record: ConsumerRecord[bytes, bytes], envelope: Envelope) -> trace.Span:
+def consumer_span(record: ConsumerRecord[bytes, bytes], envelope: Envelope) -> trace.Span:
+    """A span for handling one record, continuing the trace of the request that made it."""
     return tracer.start_span(
         f"{record.topic} process",
         context=context_from(envelope.trace),
@@ -156,7 +157,7 @@ class Projection:
         except MalformedEvent as error:
             logger.error("skipping malformed record %s@%d: %s", record.topic, record.offset, error)
             return
-        with trace.use_span(_span(record, envelope), end_on_exit=True):
+        with trace.use_span(consumer_span(record, envelope), end_on_exit=True):
             try:
                 await until_not_transient(self._handler, envelope, 0.2)
             except Exception:
@@ -225,7 +226,7 @@ class WorkConsumer:
         if await self._applied.find_one({"_id": marker}, {"_id": 1}) is not None:
             self.skipped += 1
             return
-        span = _span(record, envelope)
+        span = consumer_span(record, envelope)
         with trace.use_span(span, end_on_exit=True):
             failure = await self._attempt(envelope)
             if failure is not None:

@@ -3,18 +3,39 @@ lets a burst of changes (a facility posting a week of shifts) be matched once; e
 swept every few seconds; and every few minutes each owned profession is re-optimised in full,
 which keeps the offers already sent (they are the engine's hint and stay unless they no longer
 fit). A licensing change has the clinician's bookings checked, and those no longer allowed
-released. Only professions this instance owns are handled (ownership.py)."""
+released. Only professions this instance owns are handled (ownership.py).
+
+Matching continues the trace of what caused it: placing a new shift is a child of the consumer
+span of its ShiftPosted; a re-match is a child of the first event that marked its profession
+since the last one, linked to the others (a trace then runs from the facility's post to the
+offer's event)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+
+from opentelemetry import trace
+from vsm_platform.telemetry import context_from, current_trace_context
 
 from matching.matcher import Matcher
 from matching.ownership import PROFESSIONS
 
 logger = logging.getLogger(__name__)
+tracer = trace.get_tracer(__name__)
+MAX_CAUSES = 32  # links kept per re-match
+
+
+@contextmanager
+def _caused_by(name: str, causes: list[dict[str, str]], **attributes: str) -> Iterator[None]:
+    """A span continuing the first cause's trace, linked to the other causes."""
+    links = [trace.Link(trace.get_current_span(context_from(c)).get_span_context())
+             for c in causes[1:]]  # fmt: skip
+    parent = context_from(causes[0]) if causes else None
+    with tracer.start_as_current_span(name, context=parent, links=links, attributes=attributes):
+        yield
 
 
 class MarketLoop:
@@ -30,6 +51,7 @@ class MarketLoop:
         self._dirty: set[str] = set()
         self._wake = asyncio.Event()
         self._posted: dict[str, str] = {}  # shift → profession: new shifts, placed fast
+        self._causes: dict[str, list[dict[str, str]]] = {}  # shift or profession → traces
         self._licences: set[str] = set()  # clinicians whose bookings need a licence check
         self._licence_wake = asyncio.Event()
         self.ready = asyncio.Event()  # set once the read model has caught up
@@ -38,7 +60,13 @@ class MarketLoop:
 
     def touched(self, professions: Iterable[str]) -> None:
         """Marks professions whose market changed; the loop re-matches those it owns."""
-        self._dirty |= set(professions)
+        marked = set(professions)
+        self._dirty |= marked
+        cause = current_trace_context()
+        for profession in marked if cause else ():
+            causes = self._causes.setdefault(profession, [])
+            if len(causes) < MAX_CAUSES:
+                causes.append(cause)
         if self._dirty:
             self._wake.set()
 
@@ -63,6 +91,7 @@ class MarketLoop:
             self.touched([profession])
             return
         self._posted[shift_id] = profession
+        self._causes[shift_id] = [current_trace_context()]
         self._wake.set()
 
     def licences_changed(self, clinician_ids: Iterable[str]) -> None:
@@ -100,11 +129,16 @@ class MarketLoop:
             self._wake.clear()
             posted, self._posted = self._posted, {}
             for shift_id, profession in posted.items():
+                causes = self._causes.pop(shift_id, [])
                 if profession in self._dirty or not self._owns(profession):
+                    self._causes.setdefault(profession, []).extend(causes)
                     continue
                 try:
-                    if await self._matcher.place(shift_id, fresh=True) is None:
+                    with _caused_by("place shift", causes, **{"vsm.shift_id": shift_id}):
+                        placed = await self._matcher.place(shift_id, fresh=True)
+                    if placed is None:
                         self._dirty.add(profession)
+                        self._causes.setdefault(profession, []).extend(causes)
                     self.placed += 1
                 except Exception:
                     logger.exception("placing shift %s failed; re-matching %s", shift_id,
@@ -112,10 +146,13 @@ class MarketLoop:
                     self._dirty.add(profession)
             due, self._dirty = self._dirty, set()
             for profession in sorted(due):
+                causes = self._causes.pop(profession, [])
                 if not self._owns(profession):
                     continue
                 try:
-                    await self._matcher.rematch(profession)
+                    cause = causes[:MAX_CAUSES]
+                    with _caused_by("rematch", cause, **{"vsm.profession": profession}):
+                        await self._matcher.rematch(profession)
                     self.rematches += 1
                 except Exception:
                     logger.exception("re-matching %s failed; it will be tried again", profession)
