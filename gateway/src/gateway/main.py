@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -99,7 +101,7 @@ async def run(settings: Settings, clock: Clock | None = None) -> None:
                                      partner_feed.events))],
         [PARTNER_SERVICE], tls_credentials(settings),
     )  # fmt: skip
-    server = uvicorn.Server(uvicorn.Config(
+    server = HttpServer(uvicorn.Config(
         create_app(parts), host=settings.http_host, port=settings.http_port,
         log_config=None, access_log=False, lifespan="off",
     ))  # fmt: skip
@@ -130,6 +132,23 @@ async def run(settings: Settings, clock: Clock | None = None) -> None:
         await dead_letters.stop()
         await services.close()
         await client.close()
+
+
+class HttpServer(uvicorn.Server):
+    """uvicorn's server, except that SIGTERM or SIGINT ends `serve()` and nothing more. uvicorn
+    raises the signal again once it has stopped, which ended the process before the rest of its
+    shutdown: the consumers, the partner server, and the telemetry's last spans (never sent to
+    the OTLP endpoint)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        stops = (signal.SIGINT, signal.SIGTERM)
+        original = {sig: signal.signal(sig, self.handle_exit) for sig in stops}
+        try:
+            yield
+        finally:
+            for sig, handler in original.items():
+                signal.signal(sig, handler)
 
 
 def main() -> None:
