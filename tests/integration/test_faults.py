@@ -121,6 +121,18 @@ async def _snapshot(client: AsyncMongoClient[dict[str, Any]], names: list[str]) 
 
 
 @pytest.mark.timeout(600)
+async def _evidence(db: Any, shift_id: str, clinician_id: str) -> dict[str, Any]:
+    """What scheduling holds of one booking: the ledger's rows and the change rows."""
+    ledger = f"^(booking:{shift_id}:{clinician_id}:|slot:{shift_id}:|schedule:{clinician_id}:)"
+    rows = [row async for row in db["ledger"].find({"_id": {"$regex": ledger}})]
+    changes = [(r["_id"], r["change"]) async for r in db["changes"].find(
+        {"_id": {"$regex": f"^booked:{shift_id}:{clinician_id}:"}})]  # fmt: skip
+    return {"booking": (shift_id, clinician_id), "changes": changes,
+            "ledger": [{k: v for k, v in r.items() if k != "bookings"} | (
+                {"shifts": [b["shift"] for b in r["bookings"]]} if "bookings" in r else {})
+                for r in rows]}  # fmt: skip
+
+
 def _difference(before: list[Any], after: list[Any]) -> dict[str, Any]:
     """What a replay changed in one collection: rows gone, rows new, rows changed (a few)."""
     was, now = {str(r["_id"]): r for r in before}, {str(r["_id"]): r for r in after}
@@ -207,7 +219,8 @@ async def test_the_market_keeps_its_promises_through_restarts_and_kills(
         accepted = {
             (o.shift_id, o.clinician_id) for o in offers if o.state == mpb.OFFER_STATE_ACCEPTED
         }
-        assert set(tally.accepted.values()) <= set(booked), "an acknowledged acceptance lost"
+        lost = set(tally.accepted.values()) - set(booked)
+        assert not lost, [await _evidence(scheduling_db, *pair) for pair in sorted(lost)[:3]]
         assert set(booked) == accepted, "bookings and accepted offers disagree"
         assert Counter(o.offer_id for o in offers) == Counter({o.offer_id: 1 for o in offers})
 

@@ -248,9 +248,11 @@ class Matcher:
                 await self._settle(kept, Outcome.EXPIRED, "not answered in time")
             elif shift.cancelled or _version(kept) != shift.version or shift.start <= now:
                 await self._settle(kept, Outcome.WITHDRAWN, "the shift changed or was cancelled")
+            elif kept.offer.clinician_id in self.view.by_shift.get(shift.id, {}):
+                # booked: this offer's accept, whose taker has not recorded it yet (or died
+                # between booking and recording it); the booking is what counts
+                await self._settle(kept, Outcome.ACCEPTED, "booked on the shift")
             elif open_positions == 0:
-                if kept.offer.clinician_id in self.view.by_shift.get(shift.id, {}):
-                    continue  # the fill is this offer's accept, still being recorded by its taker
                 await self._settle(kept, Outcome.WITHDRAWN, "the shift was filled")
             else:
                 standing.append(kept)
@@ -291,10 +293,7 @@ class Matcher:
         kept = await self._store.get(offer_id_)
         if kept is None:
             raise NotFound(f"no offer {offer_id_!r}")
-        if not actor.speaks_for(kept.offer.clinician_id):
-            raise PermissionDenied(
-                "only the clinician it was made to (or a partner acting for them) answers an offer"
-            )
+        self._check_answerer(actor, kept)
         if kept.outcome is not None:
             raise FailedPrecondition(f"offer {offer_id_} was {kept.outcome.value} already")
         if self._clock.now() >= kept.offer.expires_at:
@@ -302,9 +301,17 @@ class Matcher:
             raise FailedPrecondition(f"offer {offer_id_} expired at {kept.offer.expires_at}")
         return kept
 
+    @staticmethod
+    def _check_answerer(actor: Actor, kept: Kept) -> None:
+        if not actor.speaks_for(kept.offer.clinician_id):
+            raise PermissionDenied(
+                "only the clinician it was made to (or a partner acting for them) answers an offer"
+            )
+
     async def accept(self, actor: Actor, offer_id_: str) -> Kept:
         """Books the clinician at the offer's rate (every rule re-checked by the ledger); the
-        loser of a race for the last position is told why, and the offer withdrawn."""
+        loser of a race for the last position is told why, and the offer withdrawn. Accepting
+        again what was accepted answers the same (a client retrying after a lost answer)."""
         if offer_id_ in self._accepting:
             raise FailedPrecondition(f"offer {offer_id_} is being accepted already")
         self._accepting.add(offer_id_)
@@ -314,16 +321,21 @@ class Matcher:
             self._accepting.discard(offer_id_)
 
     async def _accept(self, actor: Actor, offer_id_: str) -> Kept:
+        known = await self._store.get(offer_id_)
+        if known is not None and known.outcome == Outcome.ACCEPTED:
+            self._check_answerer(actor, known)
+            return known
         kept = await self._open_offer(actor, offer_id_)
         offer = kept.offer
         try:
             await self._booker.book(actor, offer.shift_id, offer.clinician_id,
                                     offer.rate_cents_per_hour)  # fmt: skip
         except FailedPrecondition as refused:
-            if "already booked" in str(refused):  # the same offer, accepted at the same moment
-                raise FailedPrecondition(f"offer {offer_id_} is accepted already") from None
-            await self._settle(kept, Outcome.WITHDRAWN, str(refused))
-            raise
+            if "already booked" not in str(refused):
+                await self._settle(kept, Outcome.WITHDRAWN, str(refused))
+                raise
+            # booked by an earlier try of this accept (its answer lost, or its taker died
+            # before recording it), or by the same accept at the same moment: accepted
         settled = await self._settle(kept, Outcome.ACCEPTED, "", actor)
         return settled or kept
 

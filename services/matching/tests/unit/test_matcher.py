@@ -59,8 +59,10 @@ async def test_a_decline_makes_room_for_the_next_and_an_accept_books_at_the_offe
     accepted = await matcher.accept(_user("c-mid"), mid.offer.id)
     assert accepted.outcome == Outcome.ACCEPTED
     assert ledger.booked == [("s1", "c-mid", 7000)]  # the offer's rate, fixed when made
-    with pytest.raises(FailedPrecondition, match="accepted already"):
-        await matcher.accept(_user("c-mid"), mid.offer.id)
+    again = await matcher.accept(_user("c-mid"), mid.offer.id)  # a retry: the same answer
+    assert again.outcome == Outcome.ACCEPTED and len(ledger.booked) == 1
+    with pytest.raises(PermissionDenied):
+        await matcher.accept(_user("c-dear"), mid.offer.id)
     booking = spb.Booking(shift_id="s1", clinician_id="c-mid", rate_cents_per_hour=7000)
     view.apply(sev.BookingConfirmed(booking=booking))
     assert await matcher.rematch("RN") == []
@@ -69,6 +71,22 @@ async def test_a_decline_makes_room_for_the_next_and_an_accept_books_at_the_offe
     view.apply(sev.BookingReleased(booking=booking))  # open again: the withdrawn may be asked
     (again,) = await matcher.rematch("RN")  # c-cheap declined and is not asked again
     assert (again.offer.clinician_id, again.offer.id) == ("c-dear", "s1.1.c-dear.1")
+
+
+async def test_an_accept_whose_booking_was_made_by_an_earlier_try_is_accepted(
+    market: Market,
+) -> None:
+    """The first try booked the clinician and died before recording the offer accepted: the
+    retry finds the clinician already booked on the shift and records the acceptance."""
+    matcher, _, ledger, _ = market
+    cheap, _ = await matcher.rematch("RN")
+
+    async def booked_already(*_: object) -> None:
+        raise FailedPrecondition("c-cheap is already booked on s1")
+
+    ledger.book = booked_already  # type: ignore[method-assign]
+    accepted = await matcher.accept(_user("c-cheap"), cheap.offer.id)
+    assert accepted.outcome == Outcome.ACCEPTED
 
 
 async def test_unanswered_offers_expire_and_the_next_clinician_gets_one(market: Market) -> None:
@@ -200,16 +218,17 @@ async def test_a_partners_verification_counts_at_its_own_organisations_facilitie
     assert [k.offer.clinician_id for k in made] == ["c-ours", "c-cheap"]
 
 
-async def test_a_fill_seen_before_its_accept_is_recorded_withdraws_only_the_others(
+async def test_a_fill_seen_before_its_accept_is_recorded_accepts_it_and_withdraws_the_others(
     market: Market,
 ) -> None:
-    """Another process booked c-cheap on accepting its offer; this one sees the booking before
-    the accept's outcome: that offer is left to its taker, the other is withdrawn."""
+    """Another process booked c-cheap on accepting its offer (and may have died before
+    recording it); this one sees the booking first: that offer is accepted, the other is
+    withdrawn."""
     matcher, view, _, _ = market
     cheap, mid = await matcher.rematch("RN")
     booking = spb.Booking(shift_id="s1", clinician_id="c-cheap", rate_cents_per_hour=6000)
     view.apply(sev.BookingConfirmed(booking=booking))
     assert await matcher.rematch("RN") == []
     offers = await matcher.offers_of("s1")
-    assert offers[cheap.offer.id].outcome is None  # its taker records ACCEPTED
+    assert offers[cheap.offer.id].outcome == Outcome.ACCEPTED  # the booking is what counts
     assert offers[mid.offer.id].outcome == Outcome.WITHDRAWN
