@@ -4,6 +4,7 @@ clinician's rate fixed at that moment."""
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime, tzinfo
 from typing import Protocol
 
@@ -15,7 +16,7 @@ from vsm.scheduling.v1 import scheduling_service_pb2 as pb
 from vsm_platform.actor import Actor, ActorKind
 from vsm_platform.changes import ChangeLog, PendingEvent
 from vsm_platform.topics import SCHEDULING_EVENTS
-from vsm_rules.errors import FailedPrecondition, InvalidArgument, PermissionDenied
+from vsm_rules.errors import Conflict, FailedPrecondition, InvalidArgument, PermissionDenied
 from vsm_rules.verdict import Verdict
 from vsm_rules.wall_clock import resolve_zone, zone_name
 
@@ -123,18 +124,35 @@ class Bookings:
             licensing = await self._licensing.verdict(clinician_id, shift, facility.organization_id)
             return booking_verdicts(shift, facility, profile, booked, licensing, offered_rate)
 
-        booked = await self._ledger.book(
-            shift_id, clinician_id, (shift.start, shift.end), shift.positions, every_rule
-        )
         rate = offered_rate or profile.rate_cents_per_hour
+        try:
+            booked = await self._ledger.book(
+                shift_id, clinician_id, (shift.start, shift.end), shift.positions, every_rule
+            )
+        except FailedPrecondition as refused:
+            if "already booked" in str(refused):  # perhaps by a try that died before announcing
+                _, held = await self._ledger.schedule(clinician_id)
+                for earlier in (b for b in held if b.shift_id == shift_id):
+                    await self._confirm(earlier, rate, agreed_elsewhere, actor)
+            raise
+        return await self._confirm(booked, rate, agreed_elsewhere, actor)
+
+    async def _confirm(
+        self, booked: Booked, rate: int, agreed_elsewhere: bool, actor: Actor
+    ) -> pb.Booking:
+        """Records the booking's terms and announces it (BookingConfirmed), once."""
         booking = booking_to_proto(booked, rate, agreed_elsewhere)
+        if await self._changes.get(booked_aggregate(booked), 1) is not None:
+            return booking
         event = events_pb2.BookingConfirmed(booking=booking, actor=actor.to_proto())
-        await self._changes.append(
-            booked_aggregate(booked), 1,
-            change={"kind": "confirmed", "rate_cents_per_hour": rate,
-                    "agreed_elsewhere": agreed_elsewhere},
-            events=[PendingEvent(SCHEDULING_EVENTS, event, key=clinician_id)], actor=actor,
-        )  # fmt: skip
+        with contextlib.suppress(Conflict):  # announced meanwhile, by a retry of the same
+            await self._changes.append(
+                booked_aggregate(booked), 1,
+                change={"kind": "confirmed", "rate_cents_per_hour": rate,
+                        "agreed_elsewhere": agreed_elsewhere},
+                events=[PendingEvent(SCHEDULING_EVENTS, event, key=booked.clinician_id)],
+                actor=actor,
+            )  # fmt: skip
         return booking
 
     async def release(

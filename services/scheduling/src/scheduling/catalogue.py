@@ -34,6 +34,7 @@ from scheduling.marketplace import (
     Shift,
     ShiftDraft,
     ShiftStatus,
+    check_recurrence,
     check_within_reach,
     post_series,
     post_shift,
@@ -233,8 +234,9 @@ class Catalogue:
         first = await self._answered(actor, facility, idempotency_key)
         if first is not None:
             return first[0][0].series_id, first
+        check_recurrence(every_days, occurrences)  # before an id is made for each occurrence
         series_id = uuid.uuid4().hex[:12]
-        ids = [f"{series_id}-{k + 1}" for k in range(max(0, occurrences))]
+        ids = [f"{series_id}-{k + 1}" for k in range(occurrences)]
         shifts = post_series(ids, series_id, facility, draft, every_days)
         for k, shift in enumerate(shifts):
             check_within_reach(shift, self._clock.now(), f"occurrences[{k}].local_start")

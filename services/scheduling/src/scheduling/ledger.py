@@ -193,11 +193,19 @@ class Ledger:
             version, booked = await self.schedule(clinician_id)
             if any(b.shift_id == shift_id for b in booked):
                 raise FailedPrecondition(f"{clinician_id} is already booked on {shift_id}")
+            key = f"booking:{shift_id}:{clinician_id}"
+            last = await self._last(key)
+            interrupted = await self._interrupted(key, last, shift_id, positions)
             refusals = [v for v in await check([(b.start, b.end) for b in booked]) if not v.allowed]
             if refusals:
+                if interrupted is not None:  # confirmed once, refused now: let its position go
+                    await self._insert(f"{key}:{last}:released", at=self._clock.now(),
+                                       reason="refused when its booking was completed")  # fmt: skip
+                    await self._free(interrupted)
                 raise Refused(refusals)
-            key = f"booking:{shift_id}:{clinician_id}"
-            attempt = await self._last(key) + 1
+            if interrupted is not None:  # confirmed, but its process died before the schedule
+                return await self._add_to_schedule(interrupted, booked, version, token, key, last)
+            attempt = last + 1
             if not await self._insert(f"{key}:{attempt}", status="pending", at=self._clock.now(),
                                       token=token):  # fmt: skip
                 raise Conflict(f"{clinician_id} is being booked on {shift_id} elsewhere")
@@ -210,19 +218,53 @@ class Ledger:
                                       at=self._clock.now(), booking=made.document()):  # fmt: skip
                 # the sweeper gave up on it first and freed the position
                 raise Conflict(f"booking {shift_id} for {clinician_id} took too long; try again")
-            if not await self._insert(
-                f"schedule:{clinician_id}:{version + 1}",
-                token=token,
-                at=self._clock.now(),
-                bookings=[b.document() for b in [*booked, made]],
-            ):  # a lock taken over while we were slow: the holder's token is newer
-                await self._insert(f"{key}:{attempt}:released", at=self._clock.now(),
-                                   reason="the clinician's bookings changed meanwhile")  # fmt: skip
-                await self._free(made)
-                raise Conflict(f"{clinician_id}'s bookings changed meanwhile; try again")
-            return made
+            return await self._add_to_schedule(made, booked, version, token, key, attempt)
         finally:
             await self._let_go(clinician_id, token)
+
+    async def _add_to_schedule(
+        self, made: Booked, booked: list[Booked], version: int, token: int, key: str,
+        attempt: int,
+    ) -> Booked:  # fmt: skip
+        """Writes the clinician's schedule with `made` added: the booking's last step."""
+        if not await self._insert(
+            f"schedule:{made.clinician_id}:{version + 1}",
+            token=token,
+            at=self._clock.now(),
+            bookings=[b.document() for b in [*booked, made]],
+        ):  # a lock taken over while we were slow: the holder's token is newer
+            won = await self._rows.find_one({"_id": f"schedule:{made.clinician_id}:{version + 1}"})
+            if won is not None and made.document() in won["bookings"]:
+                return made  # the one who took over completed this very booking
+            await self._insert(f"{key}:{attempt}:released", at=self._clock.now(),
+                               reason="the clinician's bookings changed meanwhile")  # fmt: skip
+            await self._free(made)
+            raise Conflict(f"{made.clinician_id}'s bookings changed meanwhile; try again")
+        return made
+
+    async def _interrupted(
+        self, key: str, attempt: int, shift_id: str, positions: int
+    ) -> Booked | None:
+        """The clinician's last attempt at this shift, when its process died before finishing
+        it (we hold the clinician's lock, so no one is finishing it now). Confirmed but not in
+        the schedule: returned, to be completed. Still pending: ended as expired, its position
+        freed at once rather than by the sweeper a minute later."""
+        if attempt < 0 or await self._exists(f"{key}:{attempt}:released"):
+            return None
+        outcome = await self._rows.find_one({"_id": f"{key}:{attempt}:outcome"})
+        if outcome is not None:
+            if outcome["status"] != "confirmed":
+                return None
+            made = Booked.of(outcome["booking"])
+            slot = f"slot:{made.shift_id}:{made.slot}:{made.generation}"
+            return None if await self._exists(f"{slot}:free") else made
+        if await self._insert(f"{key}:{attempt}:outcome", status="expired", at=self._clock.now()):
+            clinician = key.rsplit(":", 1)[1]
+            for slot_key, slot in await self._held_slots(shift_id, positions):
+                if (slot["clinician"], slot["attempt"]) == (clinician, attempt):
+                    await self._insert(f"{slot_key}:free", at=self._clock.now())
+            return None
+        return await self._interrupted(key, attempt, shift_id, positions)  # confirmed meanwhile
 
     async def release(self, shift_id: str, clinician_id: str) -> Booked:
         """Takes the clinician off the shift and frees the position, under the clinician's lock;

@@ -164,6 +164,14 @@ def post_shift(shift_id: str, facility: Facility, draft: ShiftDraft, series_id: 
     )  # fmt: skip
 
 
+def check_recurrence(every_days: int, occurrences: int) -> None:
+    """Refuses a recurrence out of range, before anything is made for each occurrence."""
+    if not 1 <= occurrences <= MAX_OCCURRENCES:
+        raise InvalidArgument("recurrence.occurrences", f"from 1 to {MAX_OCCURRENCES}")
+    if not 1 <= every_days <= 28:
+        raise InvalidArgument("recurrence.every_days", "from 1 (daily) to 28")
+
+
 def post_series(
     shift_ids: list[str], series_id: str, facility: Facility, draft: ShiftDraft, every_days: int
 ) -> list[Shift]:
@@ -171,10 +179,7 @@ def post_series(
     times, one per id. Each occurrence is resolved on its own, so a clock change between them
     moves the UTC instants, not the local times; an occurrence whose wall time does not exist
     or happens twice is refused like a single shift, named `occurrences[k]`."""
-    if not 1 <= len(shift_ids) <= MAX_OCCURRENCES:
-        raise InvalidArgument("recurrence.occurrences", f"from 1 to {MAX_OCCURRENCES}")
-    if not 1 <= every_days <= 28:
-        raise InvalidArgument("recurrence.every_days", "from 1 (daily) to 28")
+    check_recurrence(every_days, len(shift_ids))
     shifts = []
     for k, shift_id in enumerate(shift_ids):
         step = timedelta(days=k * every_days)
@@ -263,6 +268,7 @@ __all__ = [
     "ShiftDraft",
     "ShiftStatus",
     "WorkProfile",
+    "check_recurrence",
     "post_series",
     "post_shift",
 ]

@@ -1,5 +1,6 @@
 """The catalogue's keyed rows: a repeated series request completes a series that a crash cut
-short (the shifts were kept before any was posted), and listings skip what never landed."""
+short (the shifts were kept before any was posted), and listings skip what never landed; a
+series out of range is refused before anything is made for it."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from vsm_platform.actor import Actor
 from vsm_platform.changes import ChangeLog
 from vsm_platform.clock import ManualClock
 from vsm_platform.testing import MemoryCollection
+from vsm_rules.errors import InvalidArgument
 
 STAFF = Actor.service("test")
 DRAFT = ShiftDraft(
@@ -69,3 +71,16 @@ async def test_without_a_key_each_request_posts_anew() -> None:
     first, _ = await catalogue.post(STAFF, "f1", DRAFT)
     second, _ = await catalogue.post(STAFF, "f1", DRAFT)
     assert first.id != second.id and len(await catalogue.shifts_of("f1")) == 2
+
+
+@pytest.mark.parametrize(("every_days", "occurrences"), [(7, 2**31 - 1), (7, -1), (0, 3)])
+async def test_a_series_out_of_range_is_refused_before_anything_is_made(
+    every_days: int, occurrences: int
+) -> None:
+    """2**31 - 1 occurrences once made an id for each before the range was checked: the
+    process grew past 20 GB and was killed (the fuzzer's PostShiftSeries)."""
+    catalogue, _, _ = await _catalogue(MemoryCollection())
+    with pytest.raises(InvalidArgument) as refused:
+        await catalogue.post_series(STAFF, "f1", DRAFT, every_days, occurrences)
+    assert refused.value.field.startswith("recurrence.")
+    assert await catalogue.shifts_of("f1") == []

@@ -106,3 +106,44 @@ async def test_an_expired_lock_is_taken_over_with_the_next_generation() -> None:
     assert booked.clinician_id == "c1"
     row = await rows.find_one({"_id": "schedule:c1:0"})
     assert row is not None and row["token"] == 1  # written under the taken-over generation
+
+
+async def test_a_booking_confirmed_by_a_process_that_died_before_the_schedule_is_completed(
+) -> None:  # fmt: skip
+    """Killed between the confirmed outcome and the schedule: the retry (same clinician, same
+    shift) completes that booking, in its position, rather than claiming a second one."""
+    clock = ManualClock(START - timedelta(days=1))
+    rows = MemoryCollection()
+    ledger = _ledger(clock, rows)
+    first = await ledger.book("s1", "c1", SHIFT, 2, _no_rules)
+    await rows.delete_one({"_id": "schedule:c1:0"})  # as if it died before writing it
+    await rows.insert_one({"_id": "lock:c1:1", "owner": "dead", "at": clock.now(),
+                           "expires": clock.now() + timedelta(seconds=30)})  # fmt: skip
+    await clock.advance(timedelta(seconds=31))
+    again = await ledger.book("s1", "c1", SHIFT, 2, _no_rules)
+    assert (again.slot, again.generation) == (first.slot, first.generation)
+    assert await ledger.holders("s1", 2) == ["c1"]  # one position, not two
+    _, schedule = await ledger.schedule("c1")
+    assert [b.shift_id for b in schedule] == ["s1"]
+    with pytest.raises(FailedPrecondition, match="already booked"):
+        await ledger.book("s1", "c1", SHIFT, 2, _no_rules)
+
+
+async def test_a_booking_left_pending_by_a_dead_process_is_ended_by_the_retry() -> None:
+    """Killed after claiming the only position: the clinician's retry ends that attempt and
+    books at once, instead of finding the shift full until the sweeper runs."""
+    clock = ManualClock(START - timedelta(days=1))
+    rows = MemoryCollection()
+    ledger = _ledger(clock, rows)
+    await rows.insert_one({"_id": "lock:c1:0", "owner": "dead", "at": clock.now(),
+                           "expires": clock.now() + timedelta(seconds=30)})  # fmt: skip
+    await rows.insert_one({"_id": "booking:s1:c1:0", "status": "pending", "at": clock.now(),
+                           "token": 0})  # fmt: skip
+    await rows.insert_one({"_id": "slot:s1:0:0", "clinician": "c1", "attempt": 0,
+                           "at": clock.now()})  # fmt: skip
+    await clock.advance(timedelta(seconds=31))  # the lock expired; the sweeper has not run
+    booked = await ledger.book("s1", "c1", SHIFT, 1, _no_rules)
+    assert (booked.slot, booked.generation) == (0, 1)
+    outcome = await rows.find_one({"_id": "booking:s1:c1:0:outcome"})
+    assert outcome is not None and outcome["status"] == "expired"
+    assert await ledger.holders("s1", 1) == ["c1"]

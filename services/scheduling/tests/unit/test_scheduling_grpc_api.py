@@ -23,7 +23,7 @@ from vsm.common.v1 import common_pb2
 from vsm.scheduling.v1 import events_pb2
 from vsm.scheduling.v1 import scheduling_service_pb2 as pb
 from vsm.scheduling.v1 import scheduling_service_pb2_grpc as pb_grpc
-from vsm_platform.changes import ChangeLog
+from vsm_platform.changes import ChangeLog, row_id
 from vsm_platform.clock import ManualClock
 from vsm_platform.grpc_server import channel, start_server
 from vsm_platform.testing import MemoryCollection
@@ -515,6 +515,27 @@ async def test_only_an_operator_records_a_booking_agreed_elsewhere(setup: Any) -
     assert confirmed.events[0].envelope.message().booking.agreed_elsewhere
     schedule = await stub.GetSchedule(pb.GetScheduleRequest(clinician_id="c1"))
     assert [e.booking.agreed_elsewhere for e in schedule.entries] == [True]
+
+
+async def test_a_booking_whose_process_died_before_announcing_it_is_announced_on_retry(
+    setup: Any,
+) -> None:
+    """Booked in the ledger, then killed before the BookingConfirmed row: the caller's retry
+    is told the clinician is booked, and the booking is announced then, once."""
+    stub, changes, _ = setup
+    await stub.SaveFacility(pb.SaveFacilityRequest(actor=STAFF, facility=CLINIC))
+    await stub.SaveProfile(pb.SaveProfileRequest(actor=STAFF, profile=NURSE))
+    shift = (await stub.PostShift(_post("2027-03-10T08:00", "2027-03-10T16:00"))).shift
+    book = pb.BookRequest(actor=STAFF, shift_id=shift.shift_id, clinician_id="c1")
+    await stub.Book(book)
+    aggregate = f"booked:{shift.shift_id}:c1:0:0"
+    await changes.rows.delete_one({"_id": row_id(aggregate, 1)})  # as if it died right then
+    for _ in range(2):
+        with pytest.raises(grpc.aio.AioRpcError) as again:
+            await stub.Book(book)
+        assert "already booked" in (again.value.details() or "")
+    (confirmed,) = await changes.history(aggregate)
+    assert confirmed.events[0].envelope.message().booking.clinician_id == "c1"
 
 
 async def test_time_off_releases_clashing_bookings_only_with_notice(setup: Any) -> None:
