@@ -21,7 +21,7 @@ from vsm_platform.consumers import WorkConsumer
 from vsm_platform.grpc_server import start_server
 from vsm_platform.kafka import KafkaPublisher
 from vsm_platform.mongo import connect
-from vsm_platform.runtime import run_service
+from vsm_platform.runtime import background, run_service
 from vsm_platform.topics import LICENSING_EVENTS, MATCHING_EVENTS, SCHEDULING_EVENTS
 
 from gateway.account_store import AccountStore
@@ -116,10 +116,11 @@ async def run(settings: Settings, clock: Clock | None = None) -> None:
         dead_letters=dead_letters,
     )  # fmt: skip
     followed = [MATCHING_EVENTS.name, SCHEDULING_EVENTS.name]
-    tasks = [asyncio.create_task(job) for job in (
-        sweep(parts), events.run(), remind(feed, settings.reminder_seconds),
-        parts.live.follow(settings.kafka_bootstrap, followed),
-    )]  # fmt: skip
+    tasks = background({
+        "retention sweep": lambda: sweep(parts), "notification feed": events.run,
+        "reminders": lambda: remind(feed, settings.reminder_seconds),
+        "live hub": lambda: parts.live.follow(settings.kafka_bootstrap, followed),
+    })  # fmt: skip
     try:
         await server.serve()
     finally:

@@ -1,12 +1,15 @@
 """The relay's batches, over in-memory rows and a scripted broker: pipelined submissions, markers
-only after acknowledgement, and a failure sending that row and every later one again in order."""
+only after acknowledgement, a failure sending that row and every later one again in order, and
+a database away for a while (the relay waits for it, it does not end)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Mapping
+from typing import Any
 
+from pymongo.errors import AutoReconnect
 from vsm.licensing.v1 import events_pb2
 from vsm.licensing.v1 import licensing_service_pb2 as pb
 from vsm_platform.actor import Actor
@@ -116,6 +119,47 @@ async def test_a_refused_row_goes_again_with_every_row_after_it_in_order() -> No
         # v1 and v2 once; v3 refused; v4 and v5 went out, but go again after v3
         assert broker.delivered == ["v1", "v2", "v4", "v5", "v3", "v4", "v5"]
         assert sorted(markers.documents) == [row_id("clinician:c", v) for v in range(1, 6)]
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+class AwayAtFirst(MemoryCollection):
+    """Markers whose database refuses the first few writes and reads, as while it restarts."""
+
+    def __init__(self, failures: int) -> None:
+        super().__init__()
+        self.failures = failures
+
+    def _away(self) -> None:
+        if self.failures > 0:
+            self.failures -= 1
+            raise AutoReconnect("connection refused")
+
+    async def insert_one(self, document: Mapping[str, Any]) -> None:
+        self._away()
+        await super().insert_one(document)
+
+    async def find_one(self, query: Mapping[str, Any]) -> dict[str, Any] | None:
+        self._away()
+        return await super().find_one(query)
+
+
+async def test_the_relay_waits_for_an_absent_database_and_publishes_everything() -> None:
+    changes = ChangeLog(MemoryCollection(), source="tests", clock=SystemClock())  # type: ignore[arg-type]
+    markers = AwayAtFirst(failures=3)
+    broker = ScriptedBroker()
+    relay = Relay(changes, markers, broker, retry_delay=0.01)  # type: ignore[arg-type]
+    task = asyncio.create_task(relay.run())
+    try:
+        await asyncio.wait_for(relay.ready.wait(), 5)
+        for version in range(1, 4):
+            await _append(changes, "clinician:d", version, f"d{version}")
+        await _until(lambda: relay.published_rows == 3, broker)
+        assert not task.done()  # the relay lives on
+        assert sorted(markers.documents) == [row_id("clinician:d", v) for v in range(1, 4)]
+        assert broker.delivered[-3:] == ["d1", "d2", "d3"]
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):

@@ -18,8 +18,9 @@ and every row before it in the batch were acknowledged.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from opentelemetry import trace
@@ -68,7 +69,7 @@ class Relay:
     async def run(self) -> None:
         """Recovers what a previous run left unpublished, then publishes rows as they come,
         everything waiting at once in one pipelined batch."""
-        await self.recover()
+        await self._until_done(self.recover)
         self.ready.set()
         while True:
             if self._queue.empty():
@@ -76,7 +77,20 @@ class Relay:
             batch = [await self._queue.get()]
             while not self._queue.empty() and len(batch) < self._batch_rows:
                 batch.append(self._queue.get_nowait())
-            await self._publish_in_order(batch)
+            await self._until_done(functools.partial(self._publish_in_order, batch))
+
+    async def _until_done(self, step: Callable[[], Awaitable[object]]) -> None:
+        """Runs the step again after a pause for as long as it fails: the relay outlives a
+        database or broker that is away (had it ended, the service would have served on and
+        published nothing more). A batch tried again may send some events twice, with their
+        ids; rows already marked are not sent again."""
+        while True:
+            try:
+                await step()
+                return
+            except Exception:
+                logger.warning("the relay could not publish; trying again", exc_info=True)
+                await asyncio.sleep(self._retry_delay)
 
     async def recover(self) -> int:
         """Publishes every row that has no marker yet; returns how many it published."""

@@ -1,12 +1,14 @@
 """What every service process sets up the same way, in one place: logging and telemetry around
-`asyncio.run`, and the storage runtime (MongoDB, the change log, the relay publishing its rows to
-Kafka) for the lifetime of the process. Each service's `main.py` composes its own parts on top."""
+`asyncio.run`, the storage runtime (MongoDB, the change log, the relay publishing its rows to
+Kafka) for the lifetime of the process, and background jobs that outlive their errors. Each
+service's `main.py` composes its own parts on top."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Coroutine
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +20,8 @@ from vsm_platform.mongo import connect
 from vsm_platform.relay import Relay
 from vsm_platform.settings import PlatformSettings
 from vsm_platform.telemetry import configure_telemetry
+
+logger = logging.getLogger(__name__)
 
 
 def run_service(
@@ -61,3 +65,22 @@ async def storage(
             await relay_task
         await publisher.stop()
         await client.close()
+
+
+async def keep_running(name: str, job: Callable[[], Awaitable[object]], pause: float = 1.0) -> None:
+    """Runs a background job for the life of the process: when it ends with an error (the
+    database or the broker away longer than it waits, a bug) it is logged and started again
+    after a pause. A sweeper or consumer that ended would leave the process serving requests
+    while doing none of its background work."""
+    while True:
+        try:
+            await job()
+            return
+        except Exception:
+            logger.exception("%s stopped with an error; starting it again in %.0f s", name, pause)
+            await asyncio.sleep(pause)
+
+
+def background(jobs: dict[str, Callable[[], Awaitable[object]]]) -> list[asyncio.Task[None]]:
+    """Starts each job, by name, kept running (`keep_running`)."""
+    return [asyncio.create_task(keep_running(name, job), name=name) for name, job in jobs.items()]

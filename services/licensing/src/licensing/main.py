@@ -12,7 +12,7 @@ from datetime import timedelta
 from vsm_platform.actor import Actor
 from vsm_platform.clock import Clock, SystemClock
 from vsm_platform.grpc_server import serve
-from vsm_platform.runtime import run_service, storage
+from vsm_platform.runtime import background, run_service, storage
 
 from licensing.config import Settings
 from licensing.grpc_api import SERVICE_NAME, register
@@ -45,7 +45,7 @@ async def run(settings: Settings, clock: Clock | None = None) -> None:
         compacts = CompactStore(stored.changes)
         await compacts.load(SERVICE)
         licensing = Licensing(records, compacts, clock)
-        sweeper = asyncio.create_task(sweep_daily(licensing, records, clock))
+        (sweeper,) = background({"lapse sweep": lambda: sweep_daily(licensing, records, clock)})
         try:
             await serve(settings.listen_addr, [register(licensing)], [SERVICE_NAME])
         finally:

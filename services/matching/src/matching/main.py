@@ -18,7 +18,7 @@ from vsm_platform.clock import Clock, SystemClock
 from vsm_platform.consumers import Projection
 from vsm_platform.envelope import Envelope
 from vsm_platform.grpc_server import channel, serve
-from vsm_platform.runtime import run_service, storage
+from vsm_platform.runtime import background, run_service, storage
 from vsm_platform.topics import LICENSING_EVENTS, MATCHING_EVENTS, SCHEDULING_EVENTS
 
 from matching.config import Settings
@@ -88,10 +88,12 @@ async def run(settings: Settings, clock: Clock | None = None) -> None:
             logger.info("read model caught up (%d events)", projection.applied)
             loop.ready.set()
 
-        tasks = [asyncio.create_task(job) for job in (
-            projection.run(), when_caught_up(), ownership.run(), loop.run(),
-            loop.sweep_expiries(), loop.reoptimise(), loop.check_licences(),
-        )]  # fmt: skip
+        tasks = background({
+            "read model": projection.run, "caught up": when_caught_up,
+            "ownership": ownership.run, "market loop": loop.run,
+            "expiries": loop.sweep_expiries, "re-optimisation": loop.reoptimise,
+            "licence checks": loop.check_licences,
+        })  # fmt: skip
 
         def status() -> mpb.GetInstanceStatusResponse:
             return mpb.GetInstanceStatusResponse(

@@ -256,8 +256,8 @@ class Ledger:
             if outcome["status"] != "confirmed":
                 return None
             made = Booked.of(outcome["booking"])
-            slot = f"slot:{made.shift_id}:{made.slot}:{made.generation}"
-            return None if await self._exists(f"{slot}:free") else made
+            held = f"slot:{made.shift_id}:{made.slot}:{made.generation}"
+            return None if await self._exists(f"{held}:free") else made
         if await self._insert(f"{key}:{attempt}:outcome", status="expired", at=self._clock.now()):
             clinician = key.rsplit(":", 1)[1]
             for slot_key, slot in await self._held_slots(shift_id, positions):

@@ -11,7 +11,7 @@ import os
 
 from vsm_platform.clock import Clock, SystemClock
 from vsm_platform.grpc_server import channel, serve
-from vsm_platform.runtime import run_service, storage
+from vsm_platform.runtime import background, run_service, storage
 
 from scheduling.bookings import Bookings, LicensingOverGrpc
 from scheduling.catalogue import Catalogue
@@ -44,7 +44,9 @@ async def run(settings: Settings, clock: Clock | None = None) -> None:
         licensing_channel = channel(settings.licensing_addr)
         licensing = LicensingOverGrpc(licensing_channel)
         bookings = Bookings(catalogue, profiles, ledger, licensing, stored.changes)
-        sweeper = asyncio.create_task(sweep_pending(ledger, clock, settings.sweep_seconds))
+        (sweeper,) = background(
+            {"ledger sweep": lambda: sweep_pending(ledger, clock, settings.sweep_seconds)}
+        )
         try:
             await serve(settings.listen_addr, [register(catalogue, profiles, bookings)],
                         [SERVICE_NAME])  # fmt: skip
