@@ -38,6 +38,8 @@ async def test_a_seeded_instance_means_what_the_instance_means(
     assert seeded.counts["clinicians"] == len(document["clinicians"])
     assert seeded.counts["bookings"] == booked > 0
     assert seeded.counts["compacts"] == len(document["compacts"])
+    phases = list(seeded.seconds)  # work agreed elsewhere stands before a shift can be offered
+    assert phases.index("bookings") < phases.index("shifts")
 
     inst = yardstick.Instance(copy.deepcopy(document))
     licensing_channel, scheduling_channel = channel(licensing_addr), channel(scheduling_addr)

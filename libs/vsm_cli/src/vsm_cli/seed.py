@@ -10,7 +10,7 @@ What the instance holds becomes what the marketplace holds:
 - each shift posted in its facility's wall time (the instant's reading named where the wall time
   happens twice), paying the shift's value per hour;
 - each existing booking as a booked shift of a facility standing for work agreed elsewhere,
-  recorded by the operator;
+  recorded by the operator before any shift is posted (a live market offers at once);
 - with `--instance-compacts`, the instance's compacts in place of the real tables of the same
   names (a multistate licence keyed on residence, each member from its one date), so that
   eligibility means what the instance means.
@@ -154,8 +154,10 @@ class Seeder:
             facilities.append(self._elsewhere())  # only to hold bookings agreed elsewhere
         await self._phase("facilities", facilities)
         await self._phase("clinicians", [self._clinician(c) for c in doc.get("clinicians", [])])
-        await self._phase("shifts", [self._shift(i, s) for i, s in enumerate(doc["shifts"])])
+        # before any shift: a live market offers the first shifts at once, and what a clinician
+        # agreed elsewhere must already stand when they accept (its booking checks no rule)
         await self._phase("bookings", [self._bookings(c) for c in doc.get("clinicians", [])])
+        await self._phase("shifts", [self._shift(i, s) for i, s in enumerate(doc["shifts"])])
         return self.seeded
 
     async def _phase(self, name: str, steps: Iterable[Awaitable[None]]) -> None:
