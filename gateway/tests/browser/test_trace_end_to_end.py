@@ -72,7 +72,8 @@ async def test_one_trace_runs_from_the_facility_page_to_the_clinician_page(
     root = chain[0]
     assert (root["service"], root["kind"]) == ("gateway", "SERVER"), hops
     assert root["attributes"].get("http.method") == "POST", hops
-    assert f"/v1/facilities/{facility_id}/shifts" in str(root["attributes"].get("http.target")), hops
+    target = str(root["attributes"].get("http.target"))
+    assert f"/v1/facilities/{facility_id}/shifts" in target, hops
     steps = iter(hops)  # each hop in this order (other spans may sit between them)
     for service, kind, name in [
         ("gateway", "CLIENT", "SchedulingService/PostShift"),
