@@ -31,6 +31,9 @@ OFFER_EVENTS = (matching_events.OfferMade, matching_events.OfferAccepted,
                 matching_events.OfferWithdrawn)  # fmt: skip
 
 
+MAX_OFFSET = 2**63 - 1  # a Kafka offset is 64 bits: a larger one failed inside the consumer
+
+
 def encode_cursor(positions: dict[str, int]) -> str:
     text = json.dumps(positions, sort_keys=True, separators=(",", ":"))
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
@@ -46,7 +49,8 @@ def decode_cursor(position: str) -> dict[str, int]:
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise InvalidArgument("cursor.position", "not a cursor this API gave") from None
     if not isinstance(positions, dict) or not all(
-        isinstance(k, str) and isinstance(v, int) and v >= 0 for k, v in positions.items()
+        isinstance(k, str) and isinstance(v, int) and 0 <= v <= MAX_OFFSET
+        for k, v in positions.items()
     ):
         raise InvalidArgument("cursor.position", "not a cursor this API gave")
     return positions

@@ -13,7 +13,8 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from pymongo.errors import ServerSelectionTimeoutError
 from vsm.licensing.v1 import licensing_service_pb2 as pb
 from vsm.licensing.v1 import licensing_service_pb2_grpc as pb_grpc
-from vsm_platform.grpc_server import RunningServer, channel, start_server
+from vsm_platform.grpc_server import MAX_DETAILS, RunningServer, channel, start_server
+from vsm_platform.values import MAX_ID_LENGTH
 from vsm_rules.errors import Conflict, InvalidArgument, NotFound
 
 SERVICE = pb.DESCRIPTOR.services_by_name["LicensingService"].full_name
@@ -27,9 +28,14 @@ class Licensing(pb_grpc.LicensingServiceServicer):  # type: ignore[misc]
             raise RuntimeError("secret internals")
         if request.clinician_id == "database-down":
             raise ServerSelectionTimeoutError("127.0.0.1:27017: connection refused")
+        if request.clinician_id.startswith("huge-"):
+            raise NotFound(f"no licensing record for {'x' * 100_000!r}")
         return pb.GetLicensingRecordResponse(
             record=pb.LicensingRecord(clinician_id=request.clinician_id)
         )
+
+    async def GetCompactHistory(self, request, context):
+        return pb.GetCompactHistoryResponse(versions=[pb.CompactVersion(table_json=request.code)])
 
     async def AddLicence(self, request, context):
         if not request.licence.jurisdiction:
@@ -121,8 +127,39 @@ async def test_a_message_of_20_mb_passes_both_ways(server) -> None:
     big = "x" * (20 * 1024 * 1024)
     async with channel(f"127.0.0.1:{server.port}") as chan:
         stub = pb_grpc.LicensingServiceStub(chan)
-        reply = await stub.GetLicensingRecord(pb.GetLicensingRecordRequest(clinician_id=big))
-        assert len(reply.record.clinician_id) == len(big)
+        reply = await stub.GetCompactHistory(pb.GetCompactHistoryRequest(code=big))
+        assert len(reply.versions[0].table_json) == len(big)
+
+
+async def test_an_id_too_long_to_be_a_key_is_invalid_argument_naming_it(server) -> None:
+    async with channel(f"127.0.0.1:{server.port}") as chan:
+        stub = pb_grpc.LicensingServiceStub(chan)
+        long_id = "c" * (MAX_ID_LENGTH + 1)
+        for call, request, field in (
+            (stub.GetLicensingRecord, pb.GetLicensingRecordRequest(clinician_id=long_id),
+             "clinician_id"),
+            (stub.AddLicence, pb.AddLicenceRequest(licence=pb.Licence(licence_id=long_id)),
+             "licence.licence_id"),
+        ):  # fmt: skip
+            with pytest.raises(grpc.aio.AioRpcError) as refused:
+                await call(request)
+            assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+            assert refused.value.details() == f"{field}: at most {MAX_ID_LENGTH} characters"
+        at_most = "c" * MAX_ID_LENGTH
+        answer = await stub.GetLicensingRecord(pb.GetLicensingRecordRequest(clinician_id=at_most))
+        assert answer.record.clinician_id == at_most
+
+
+async def test_a_refusal_quoting_a_huge_value_keeps_its_code(server) -> None:
+    """The status message travels in a header of at most 16 KB: a longer one was dropped on the
+    way and the caller saw RESOURCE_EXHAUSTED instead of NOT_FOUND."""
+    async with channel(f"127.0.0.1:{server.port}") as chan:
+        stub = pb_grpc.LicensingServiceStub(chan)
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await stub.GetLicensingRecord(pb.GetLicensingRecordRequest(clinician_id="huge-1"))
+        details = refused.value.details() or ""
+        assert refused.value.code() == grpc.StatusCode.NOT_FOUND
+        assert details.startswith("no licensing record for 'xxx") and len(details) == MAX_DETAILS
 
 
 async def test_stopping_reports_not_serving_first() -> None:

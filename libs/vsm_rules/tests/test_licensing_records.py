@@ -12,6 +12,7 @@ from vsm_rules.records import (
     Authority,
     Licence,
     LicensingRecord,
+    parse_instant,
     record_from_instance,
     record_from_json,
     record_to_json,
@@ -115,6 +116,13 @@ def test_naive_expiry_instant_is_refused_by_the_dataclass() -> None:
     with pytest.raises(InvalidArgument) as info:
         Licence("US-TX", "RN", "active", date(2027, 1, 31), expires_at=datetime(2027, 1, 31, 12))
     assert info.value.field == "expires_at"
+
+
+@pytest.mark.parametrize("text", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"])
+def test_an_instant_beyond_years_1_to_9999_in_utc_is_refused_naming_the_field(text: str) -> None:
+    with pytest.raises(InvalidArgument) as info:  # was an OverflowError, INTERNAL to the caller
+        parse_instant(text, "licences[0].expires_at")
+    assert info.value.field == "licences[0].expires_at"
 
 
 def test_compact_privilege_must_name_its_compact_and_state() -> None:

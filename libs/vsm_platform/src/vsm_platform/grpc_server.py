@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import grpc
+from google.protobuf.message import Message
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from opentelemetry import trace
@@ -27,6 +28,7 @@ from vsm_rules.errors import (
 )
 
 from vsm_platform.settings import GRPC_OPTIONS
+from vsm_platform.values import MAX_ID_LENGTH, long_id_field
 
 logger = logging.getLogger(__name__)
 
@@ -57,16 +59,26 @@ _PASSED_ON = frozenset({
 })  # fmt: skip
 
 
+# The status message travels in a header: one echoing a huge request value would be dropped on
+# the way (the caller seeing RESOURCE_EXHAUSTED "metadata size exceeds" instead of the status).
+MAX_DETAILS = 1000
+
+
+def shortened(details: str) -> str:
+    """The status message cut to MAX_DETAILS characters (the field name comes first)."""
+    return details if len(details) <= MAX_DETAILS else details[: MAX_DETAILS - 1] + "…"
+
+
 async def _abort_for(error: Exception, context: grpc.aio.ServicerContext[Any, Any]) -> None:
     if isinstance(error, DomainError):
-        await context.abort(status_code_for(error), error.message)
+        await context.abort(status_code_for(error), shortened(error.message))
     if isinstance(error, ConnectionFailure):
         # the database is down or restarting: nothing was acknowledged, the caller may retry
         logger.warning("the database did not answer: %s", error)
         await context.abort(grpc.StatusCode.UNAVAILABLE, "the database is unreachable; try again")
     if isinstance(error, grpc.aio.AioRpcError) and error.code() in _PASSED_ON:
         # a service called on the way refused the request: the caller gets its answer
-        await context.abort(error.code(), error.details() or error.code().name.lower())
+        await context.abort(error.code(), shortened(error.details() or error.code().name.lower()))
     trace_id = trace.get_current_span().get_span_context().trace_id
     logger.exception("unexpected error in a gRPC handler")
     await context.abort(grpc.StatusCode.INTERNAL, f"internal error (trace {trace_id:032x})")
@@ -127,6 +139,11 @@ async def _refuse_malformed(request: Any, context: grpc.aio.ServicerContext[Any,
         await context.abort(
             grpc.StatusCode.INVALID_ARGUMENT,
             f"request: not a valid message for this method ({request.problem})",
+        )
+    too_long = long_id_field(request) if isinstance(request, Message) else None
+    if too_long is not None:  # an id is a key of the stores: bounded, like every key
+        await context.abort(
+            grpc.StatusCode.INVALID_ARGUMENT, f"{too_long}: at most {MAX_ID_LENGTH} characters"
         )
 
 

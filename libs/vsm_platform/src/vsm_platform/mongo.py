@@ -9,6 +9,7 @@ from typing import Any
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
+from vsm_rules.errors import InvalidArgument
 
 Document = dict[str, Any]
 Collection = AsyncCollection[Document]
@@ -26,6 +27,22 @@ async def insert_unique(collection: Collection, document: Document) -> bool:
     except DuplicateKeyError:
         return False
     return True
+
+
+def check_storable(value: Any, field: str) -> None:
+    """Refuses, naming the place, a JSON value no document can hold (a whole number beyond
+    64 bits, a key with a NUL), before a store fails on it."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        if not -(2**63) <= value < 2**63:
+            raise InvalidArgument(field, "a whole number beyond 64 bits")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if "\x00" in key:
+                raise InvalidArgument(f"{field}.{key!r}", "a key with a NUL character")
+            check_storable(item, f"{field}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            check_storable(item, f"{field}[{index}]")
 
 
 def sortable(at: datetime) -> str:

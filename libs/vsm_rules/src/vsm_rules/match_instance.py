@@ -11,6 +11,23 @@ from typing import Any
 from vsm_rules.errors import InvalidArgument
 
 FORMAT = "vsm-match/1"
+# Bounds on an instance's numbers that keep the engine's whole-number arithmetic (value less rate
+# times seconds, in 64 bits) exact for any shift between years 1 and 9999 (and the hourly
+# bound of vsm_rules.pay).
+MAX_COUNT = 2**31 - 1
+MAX_VALUE_CENTS = 10**10
+
+
+def whole_number(raw: Mapping[str, Any], key: str, default: int, field: str, high: int) -> int:
+    """`raw[key]` (or `default`) as a whole number from 0 to `high`; InvalidArgument otherwise."""
+    value = raw.get(key, default)
+    try:
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):
+        raise InvalidArgument(field, f"a whole number is needed, not {value!r}") from None
+    if not 0 <= number <= high:
+        raise InvalidArgument(field, f"from 0 to {high:,}, not {number}")
+    return number
 
 
 def parse_instant(text: Any, field: str) -> datetime:
@@ -98,8 +115,10 @@ def load_instance(document: Mapping[str, Any]) -> MatchInstance:
             patient_jurisdictions=tuple(raw.get("patient_jurisdictions", [])),
             start=start,
             end=end,
-            positions=int(raw.get("positions", 1)),
-            value_cents=int(raw.get("value_cents", 0)),
+            positions=whole_number(raw, "positions", 1, f"{where}.positions", MAX_COUNT),
+            value_cents=whole_number(
+                raw, "value_cents", 0, f"{where}.value_cents", MAX_VALUE_CENTS
+            ),
         )
     return MatchInstance(
         document=document,

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 from vsm_rules.verdict import Verdict
 
+# The most an hour may cost, in cents (100,000.00): far above any real pay or rate, and low
+# enough that the matching engine's 64-bit sums (value less rate times seconds) stay exact.
+MAX_CENTS_PER_HOUR = 10_000_000
+
 
 def pay_verdict(rate_cents_per_hour: int, pay_cents_per_hour: int) -> Verdict:
     """The clinician's rate must be within the most the facility pays per hour."""
@@ -19,4 +23,4 @@ def pay_verdict(rate_cents_per_hour: int, pay_cents_per_hour: int) -> Verdict:
     )
 
 
-__all__ = ["pay_verdict"]
+__all__ = ["MAX_CENTS_PER_HOUR", "pay_verdict"]

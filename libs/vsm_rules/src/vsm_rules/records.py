@@ -80,7 +80,10 @@ def check_instant(value: object, field: str) -> datetime:
         raise InvalidArgument(field, f"an instant is needed, not {value!r}")
     if value.tzinfo is None or value.utcoffset() is None:
         raise InvalidArgument(field, f"instant {value.isoformat()} has no time zone (use UTC)")
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+14:00 is before year 1 in UTC
+        raise InvalidArgument(field, f"instant {value.isoformat()} is out of range") from None
 
 
 @dataclass(frozen=True, slots=True)

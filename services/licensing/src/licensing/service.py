@@ -15,6 +15,7 @@ from vsm.licensing.v1 import events_pb2
 from vsm_platform.actor import Actor
 from vsm_platform.changes import PendingEvent
 from vsm_platform.clock import Clock
+from vsm_platform.mongo import check_storable
 from vsm_platform.topics import LICENSING_EVENTS
 from vsm_rules.compacts import Compact, compact_from_json
 from vsm_rules.eligibility import EligibilityDecision, decide
@@ -260,7 +261,10 @@ class Licensing:
             table = json.loads(table_json)
         except json.JSONDecodeError as error:
             raise InvalidArgument("table_json", f"not JSON: {error.msg}") from None
+        except RecursionError:
+            raise InvalidArgument("table_json", "nested too deeply") from None
         compact = compact_from_json(table, "table_json")
+        check_storable(table, "table_json")  # kept as it is given, every field
         event = events_pb2.CompactTableChanged(
             compact=compact.id, table_json=json.dumps(table, sort_keys=True), source=source,
             actor=actor.to_proto(),

@@ -100,6 +100,24 @@ async def test_compact_tables_change_only_by_an_operator_with_a_source(
     assert not after.allowed  # Florida is no longer in the operator's NLC table
 
 
+async def test_a_compact_table_nested_too_deeply_or_beyond_64_bits_is_refused_naming_it(
+    licensing: Licensing,
+) -> None:
+    """Each was INTERNAL: a RecursionError from the JSON parser, and the store failing on an
+    integer or a key no document can hold (kept as given, in a field the table does not read)."""
+    nlc = next(c for c, _ in licensing.compacts() if c.id == "NLC")
+    table: dict[str, object] = {"id": "NLC", "name": nlc.name, "model": nlc.model.value,
+                                "professions": sorted(nlc.professions), "members": {}}  # fmt: skip
+    for text, field in (
+        ("[" * 100_000, "table_json: nested too deeply"),
+        (json.dumps({**table, "sources": ["a", 2**70]}), "table_json.sources[1]: a whole number"),
+        (json.dumps({**table, "notes": {"a\x00b": 1}}), "table_json.notes.'a\\x00b': a key"),
+    ):
+        with pytest.raises(InvalidArgument) as refused:
+            await licensing.change_compact(OPERATOR, text, "letter", 0)
+        assert refused.value.message.startswith(field)
+
+
 async def test_the_daily_sweep_announces_lapses_once(
     licensing: Licensing, clock: ManualClock
 ) -> None:

@@ -128,11 +128,14 @@ class MatchingApi(pb_grpc.MatchingServiceServicer):
             document = json.loads(request.instance_json)
         except json.JSONDecodeError as error:
             raise InvalidArgument("instance_json", f"not JSON: {error.msg}") from None
+        except RecursionError:
+            raise InvalidArgument("instance_json", "nested too deeply") from None
         if not isinstance(document, dict):
             raise InvalidArgument("instance_json", "a vsm-match/1 instance is a JSON object")
         try:
             problem = problem_from_instance(document)
-        except (KeyError, TypeError, ValueError) as error:
+        except (AttributeError, KeyError, OverflowError, TypeError, ValueError) as error:
+            # a part of the wrong kind (a list for an object, a string for a number)
             raise InvalidArgument("instance_json", f"not a vsm-match/1 instance: {error}") from None
         answer = await asyncio.to_thread(solve, problem, limit, 0, 2)
         return pb.SolveResponse(

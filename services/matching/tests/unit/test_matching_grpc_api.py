@@ -120,3 +120,41 @@ async def test_solve_answers_an_instance_the_yardstick_accepts(api: Any) -> None
             await stub.Solve(request)
         assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
         assert (refused.value.details() or "").startswith(field)
+
+
+def _instance(**clinician: Any) -> dict[str, Any]:
+    return {
+        "format": "vsm-match/1", "horizon": {"start": "2027-03-08T00:00:00Z",
+                                             "end": "2027-03-15T00:00:00Z"},
+        "facilities": [{"id": "f1", "tz": "America/New_York"}],
+        "clinicians": [{"id": "c1", "profession": "RN", "tz": "UTC", "home": "US-TX",
+                        "licences": [], "availability": [], **clinician}],
+        "shifts": [{"id": "s1", "facility": "f1", "profession": "RN", "positions": 1,
+                    "start": "2027-03-09T13:00:00Z", "end": "2027-03-09T21:00:00Z",
+                    "value_cents": 120000}],
+    }  # fmt: skip
+
+
+async def test_solve_refuses_an_instance_of_absurd_shape_or_numbers_naming_the_field(
+    api: Any,
+) -> None:
+    """Each was INTERNAL: a RecursionError from the JSON parser, an AttributeError on a part
+    of the wrong kind, and an overflow of the engine's 64-bit arithmetic on a huge rate."""
+    stub, _ = api
+    wrong_kind = {**_instance(), "clinicians": [None]}
+    for document, field in (
+        ("[" * 100_000, "instance_json: nested too deeply"),
+        (json.dumps(wrong_kind), "instance_json: not a vsm-match/1 instance"),
+        (json.dumps(_instance(rate_cents_per_hour=2**70)), "clinicians[0].rate_cents_per_hour"),
+        (json.dumps(_instance(rate_cents_per_hour=2**62)), "clinicians[0].rate_cents_per_hour"),
+        (json.dumps(_instance(min_rest_minutes=float("inf"))), "clinicians[0].min_rest_minutes"),
+        (json.dumps({**_instance(), "shifts": [{**_instance()["shifts"][0], "value_cents": -1}]}),
+         "shifts[0].value_cents"),
+    ):  # fmt: skip
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await stub.Solve(pb.SolveRequest(instance_json=document, time_limit_seconds=1))
+        assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert (refused.value.details() or "").startswith(field), refused.value.details()
+    answer = await stub.Solve(pb.SolveRequest(instance_json=json.dumps(_instance(
+        rate_cents_per_hour=5000)), time_limit_seconds=1))  # fmt: skip
+    assert answer.positions == 1

@@ -11,6 +11,7 @@ from enum import StrEnum
 from vsm_rules.availability import AvailabilityWindow
 from vsm_rules.errors import InvalidArgument
 from vsm_rules.jurisdictions import check_jurisdiction
+from vsm_rules.pay import MAX_CENTS_PER_HOUR
 from vsm_rules.posting_time import Reading, resolve_posted
 from vsm_rules.quiet_hours import QuietHours
 from vsm_rules.records import UNLICENSED_PROFESSIONS, Profession, within
@@ -118,6 +119,7 @@ class Shift:
 
 
 MAX_SHIFT = timedelta(hours=24)
+MAX_POSITIONS = 1000  # as the REST API says; the ledger looks at each position of a shift
 MAX_OCCURRENCES = 104  # two years of weekly shifts
 # A shift is posted for work to come: not one that started a month ago, nor one years away.
 MAX_PAST = timedelta(days=31)
@@ -141,10 +143,12 @@ def post_shift(shift_id: str, facility: Facility, draft: ShiftDraft, series_id: 
         raise InvalidArgument("local_end", "must be after the start")
     if end.instant - start.instant > MAX_SHIFT:
         raise InvalidArgument("local_end", "a shift lasts at most 24 hours")
-    if draft.positions < 1:
-        raise InvalidArgument("positions", "at least 1")
+    if not 1 <= draft.positions <= MAX_POSITIONS:
+        raise InvalidArgument("positions", f"from 1 to {MAX_POSITIONS:,}")
     if draft.pay_cents_per_hour <= 0:
         raise InvalidArgument("pay_cents_per_hour", "must be more than 0")
+    if draft.pay_cents_per_hour > MAX_CENTS_PER_HOUR:
+        raise InvalidArgument("pay_cents_per_hour", f"at most {MAX_CENTS_PER_HOUR:,}")
     if not draft.patient_jurisdictions and profession not in UNLICENSED_PROFESSIONS:
         raise InvalidArgument(
             "patient_jurisdictions", f"name where the patients are: {profession} is licensed"
@@ -214,6 +218,8 @@ class WorkProfile:
         _zone(self.zone, "zone")
         if self.rate_cents_per_hour <= 0:
             raise InvalidArgument("rate_cents_per_hour", "must be more than 0")
+        if self.rate_cents_per_hour > MAX_CENTS_PER_HOUR:
+            raise InvalidArgument("rate_cents_per_hour", f"at most {MAX_CENTS_PER_HOUR:,}")
         if not 0 <= self.max_minutes_per_week <= 7 * 24 * 60:
             raise InvalidArgument("max_minutes_per_week", "from 0 to 10,080")
         if not 0 <= self.min_rest_minutes <= 7 * 24 * 60:

@@ -19,6 +19,7 @@ from scheduling.marketplace import (
 )
 from vsm_rules.availability import AvailabilityWindow
 from vsm_rules.errors import InvalidArgument
+from vsm_rules.pay import MAX_CENTS_PER_HOUR
 from vsm_rules.posting_time import Reading
 from vsm_rules.quiet_hours import QuietHours
 from vsm_rules.verdict import Verdict
@@ -63,7 +64,9 @@ def test_a_shift_across_the_spring_gap_needs_a_reading() -> None:
     [
         ({"profession": "ZZ"}, "profession"),
         ({"positions": 0}, "positions"),
+        ({"positions": 2**31 - 1}, "positions"),  # the ledger looked at each: a hung roster
         ({"pay_cents_per_hour": 0}, "pay_cents_per_hour"),
+        ({"pay_cents_per_hour": 2**62}, "pay_cents_per_hour"),  # overflowed the matcher
         ({"patient_jurisdictions": ("US-QQ",)}, "patient_jurisdictions[0]"),
         ({"patient_jurisdictions": ()}, "patient_jurisdictions"),
         ({"local_end": datetime(2027, 3, 10, 7, 0)}, "local_end"),
@@ -74,6 +77,16 @@ def test_bad_drafts_name_their_field(change: dict[str, object], field: str) -> N
     with pytest.raises(InvalidArgument) as refused:
         post_shift("s1", CLINIC, replace(DRAFT, **change))  # type: ignore[arg-type]
     assert refused.value.field == field
+
+
+def test_a_rate_beyond_the_hourly_bound_is_refused() -> None:
+    """The bound of the REST API, now for every caller: a shift paying 2**62 cents an hour was
+    stored, and every re-matching of its profession then failed on the engine's 64-bit
+    arithmetic; a rate that high would make it wrap around."""
+    assert replace(NURSE, rate_cents_per_hour=MAX_CENTS_PER_HOUR).rate_cents_per_hour > 0
+    with pytest.raises(InvalidArgument) as refused:
+        replace(NURSE, rate_cents_per_hour=MAX_CENTS_PER_HOUR + 1)
+    assert refused.value.field == "rate_cents_per_hour"
 
 
 def test_a_facility_cannot_bar_and_favour_one_clinician() -> None:

@@ -7,7 +7,8 @@ from typing import Any
 
 from vsm_rules.availability import windows_from
 from vsm_rules.compacts import CompactTables
-from vsm_rules.match_instance import load_instance, parse_instant
+from vsm_rules.match_instance import MAX_COUNT, load_instance, parse_instant, whole_number
+from vsm_rules.pay import MAX_CENTS_PER_HOUR
 from vsm_rules.records import record_from_instance
 
 from matching.engine.problem import Clinician, Problem
@@ -19,6 +20,7 @@ def problem_from_instance(document: Mapping[str, Any]) -> Problem:
     shifts = dict(instance.shifts)
     clinicians = {}
     for index, raw in enumerate(document.get("clinicians", [])):
+        where = f"clinicians[{index}]"
         booked = tuple(
             sorted(
                 (
@@ -33,11 +35,17 @@ def problem_from_instance(document: Mapping[str, Any]) -> Problem:
             profession=raw["profession"],
             skills=frozenset(raw.get("skills", [])),
             zone=raw["tz"],
-            rate_cents_per_hour=int(raw.get("rate_cents_per_hour", 0)),
+            rate_cents_per_hour=whole_number(
+                raw, "rate_cents_per_hour", 0, f"{where}.rate_cents_per_hour", MAX_CENTS_PER_HOUR
+            ),
             licensing=record_from_instance(raw),
             availability=windows_from(raw.get("availability", [])),
-            min_rest_minutes=int(raw.get("min_rest_minutes", 0)),
-            max_minutes_per_week=int(raw.get("max_minutes_per_week", 7 * 24 * 60)),
+            min_rest_minutes=whole_number(
+                raw, "min_rest_minutes", 0, f"{where}.min_rest_minutes", MAX_COUNT
+            ),
+            max_minutes_per_week=whole_number(
+                raw, "max_minutes_per_week", 7 * 24 * 60, f"{where}.max_minutes_per_week", MAX_COUNT
+            ),
             booked=booked,
         )
     return Problem(
