@@ -136,3 +136,50 @@ async def test_acknowledged_writes_survive_a_server_restart(own_mongo, how: str)
             await bookings.insert_one({"_id": "again", "slot": "s5"})
     finally:
         await client.close()
+
+
+@pytest.mark.restarts
+@pytest.mark.parametrize("how", ["stop", "kill"])
+async def test_writes_acknowledged_while_the_server_goes_down_survive_it(
+    own_mongo, how: str
+) -> None:
+    """Writers insert without pause while the server is stopped (or killed) under them: every
+    insert it acknowledged is there once it is back."""
+    database = _database_name()
+    acknowledged: list[str] = []
+    stop = asyncio.Event()
+
+    async def writer(name: str) -> None:
+        client = _client(own_mongo.address)
+        try:
+            rows = client[database]["rows"]
+            n = 0
+            while not stop.is_set():
+                key = f"{name}-{n}"
+                n += 1
+                try:
+                    await rows.insert_one({"_id": key})
+                except Exception:  # the server is going or gone: not acknowledged
+                    await asyncio.sleep(0.05)
+                    continue
+                acknowledged.append(key)
+        finally:
+            await client.close()
+
+    writers = [asyncio.create_task(writer(f"w{i}")) for i in range(4)]
+    await asyncio.sleep(1.0)
+    if how == "kill":
+        own_mongo.kill()
+    else:
+        await asyncio.to_thread(own_mongo.stop)
+    await asyncio.sleep(0.5)
+    stop.set()
+    await asyncio.gather(*writers)
+    await own_mongo.start()
+    client = _client(own_mongo.address)
+    try:
+        stored = {row["_id"] async for row in client[database]["rows"].find({})}
+    finally:
+        await client.close()
+    assert len(acknowledged) > 50
+    assert set(acknowledged) - stored == set()
