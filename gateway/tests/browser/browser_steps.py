@@ -1,10 +1,12 @@
-"""Steps the browser tests share: Chromium, signing in through the page, a nurse in London
-ready for offers in Kansas, and a shift posted through the facility's form."""
+"""Steps the browser tests share: Chromium, signing in through the page, an organisation with a
+rural facility in Chicago's zone serving Kansas, a nurse in London ready for offers in Kansas,
+and a shift posted through the facility's form."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from typing import Any
 
 import pytest
@@ -68,3 +70,17 @@ async def post_in_page(page: Page, day: str) -> None:
     await form.get_by_label("Pay up to").fill("80")
     await form.get_by_label("Scope of work").fill("Overnight telehealth triage for a rural clinic")
     await form.get_by_role("button", name="Post").click()
+
+
+async def facility_in_chicago(stack: Stack, name: str) -> tuple[dict[str, Any], str]:
+    """A new organisation (its admin's sign-up) and the id of its facility in Chicago's zone
+    whose patients are in Kansas."""
+    org = await stack.sign_up_organization(name)
+    admin = await stack.as_user(org["email"])
+    facility_id = f"f-{uuid.uuid4().hex[:6]}"
+    saved = await admin.put(f"/v1/facilities/{facility_id}", json={
+        "facility_id": facility_id, "name": f"{name.title()} Rural Health",
+        "zone": "America/Chicago", "jurisdictions": ["US-KS"]})  # fmt: skip
+    assert saved.status_code == 200, saved.text
+    await admin.aclose()
+    return org, facility_id

@@ -7,12 +7,11 @@ go to test-artifacts/screenshots/."""
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_steps import nurse_in_london, post_in_page, signed_in
+from browser_steps import facility_in_chicago, nurse_in_london, post_in_page, signed_in
 from gateway.testing import Stack
 from playwright.async_api import Browser, expect
 
@@ -25,14 +24,7 @@ async def test_a_shift_posted_in_chicago_is_offered_live_in_london_and_filled_li
     stack: Stack, browser: Browser
 ) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
-    org = await stack.sign_up_organization("plains")
-    admin = await stack.as_user(org["email"])
-    facility_id = f"f-{uuid.uuid4().hex[:6]}"
-    saved = await admin.put(f"/v1/facilities/{facility_id}", json={
-        "facility_id": facility_id, "name": "Plains Rural Health", "zone": "America/Chicago",
-        "jurisdictions": ["US-KS"]})  # fmt: skip
-    assert saved.status_code == 200, saved.text
-    await admin.aclose()
+    org, _ = await facility_in_chicago(stack, "plains")
     nurse = await nurse_in_london(stack)
 
     clinician = await signed_in(browser, stack, nurse["email"], "/clinician")

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 from typing import Any
 
 import pytest
-from browser_steps import nurse_in_london, post_in_page, signed_in
+from browser_steps import facility_in_chicago, nurse_in_london, post_in_page, signed_in
 from gateway.testing import Stack
 from playwright.async_api import Browser, expect
 
@@ -46,14 +45,7 @@ async def _pushed(stack: Stack, offer_id: str, seconds: float = 20) -> dict[str,
 async def test_one_trace_runs_from_the_facility_page_to_the_clinician_page(
     stack: Stack, browser: Browser
 ) -> None:
-    org = await stack.sign_up_organization("traced")
-    admin = await stack.as_user(org["email"])
-    facility_id = f"f-{uuid.uuid4().hex[:6]}"
-    saved = await admin.put(f"/v1/facilities/{facility_id}", json={
-        "facility_id": facility_id, "name": "Traced Rural Health", "zone": "America/Chicago",
-        "jurisdictions": ["US-KS"]})  # fmt: skip
-    assert saved.status_code == 200, saved.text
-    await admin.aclose()
+    org, facility_id = await facility_in_chicago(stack, "traced")
     nurse = await nurse_in_london(stack)
     clinician = await signed_in(browser, stack, nurse["email"], "/clinician")
     facility = await signed_in(browser, stack, org["email"], "/facility")
