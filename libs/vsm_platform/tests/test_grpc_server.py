@@ -10,7 +10,7 @@ import pytest
 import pytest_asyncio
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
-from pymongo.errors import ServerSelectionTimeoutError
+from pymongo.errors import DocumentTooLarge, ServerSelectionTimeoutError
 from vsm.licensing.v1 import licensing_service_pb2 as pb
 from vsm.licensing.v1 import licensing_service_pb2_grpc as pb_grpc
 from vsm_platform.grpc_server import MAX_DETAILS, RunningServer, channel, start_server
@@ -26,6 +26,8 @@ class Licensing(pb_grpc.LicensingServiceServicer):  # type: ignore[misc]
             raise NotFound("clinician missing has no licensing record")
         if request.clinician_id == "boom":
             raise RuntimeError("secret internals")
+        if request.clinician_id == "too-large":
+            raise DocumentTooLarge("BSON document too large (20000000 bytes)")
         if request.clinician_id == "database-down":
             raise ServerSelectionTimeoutError("127.0.0.1:27017: connection refused")
         if request.clinician_id.startswith("huge-"):
@@ -110,6 +112,15 @@ async def test_an_unexpected_error_is_internal_without_leaking_its_message(serve
         assert error.value.code() == grpc.StatusCode.INTERNAL
         assert "secret" not in error.value.details()
         assert "Traceback" not in error.value.details()
+
+
+async def test_a_record_too_large_to_store_is_invalid_argument(server) -> None:
+    async with channel(f"127.0.0.1:{server.port}") as chan:
+        stub = pb_grpc.LicensingServiceStub(chan)
+        with pytest.raises(grpc.aio.AioRpcError) as error:
+            await stub.GetLicensingRecord(pb.GetLicensingRecordRequest(clinician_id="too-large"))
+        assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert (error.value.details() or "").startswith("request: too large to store")
 
 
 async def test_an_unreachable_database_is_unavailable_so_the_caller_may_retry(server) -> None:

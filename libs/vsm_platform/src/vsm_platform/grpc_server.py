@@ -17,7 +17,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from opentelemetry import trace
 from opentelemetry.instrumentation.grpc import aio_client_interceptors, aio_server_interceptor
-from pymongo.errors import ConnectionFailure
+from pymongo.errors import ConnectionFailure, DocumentTooLarge
 from vsm_rules.errors import (
     Conflict,
     DomainError,
@@ -72,6 +72,11 @@ def shortened(details: str) -> str:
 async def _abort_for(error: Exception, context: grpc.aio.ServicerContext[Any, Any]) -> None:
     if isinstance(error, DomainError):
         await context.abort(status_code_for(error), shortened(error.message))
+    if isinstance(error, DocumentTooLarge):  # refused by the driver before anything was stored
+        await context.abort(
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "request: too large to store (a record holds at most 16 MB); send less at once",
+        )
     if isinstance(error, ConnectionFailure):
         # the database is down or restarting: nothing was acknowledged, the caller may retry
         logger.warning("the database did not answer: %s", error)
