@@ -209,13 +209,16 @@ async def test_two_hundred_accepts_across_two_processes_book_two_and_a_replay_ch
                 await stubs[n % 2].AcceptOffer(
                     mpb.AcceptOfferRequest(actor=actor, offer_id=offer.offer_id)
                 )
-                return "accepted"
+                return offer.offer_id
             except grpc.aio.AioRpcError as error:
                 assert error.code() == grpc.StatusCode.FAILED_PRECONDITION, error.details()
                 return "refused"
 
         answers = await asyncio.gather(*(accept(n) for n in range(200)))
-        assert answers.count("accepted") == 2 and answers.count("refused") == 198
+        # two offers win; an accept of a won offer again (a retry) answers the same, so the
+        # yeses name exactly those two offers, and every other answer is a refusal
+        won = {answer for answer in answers if answer != "refused"}
+        assert len(won) == 2, answers
         roster = await scheduling.GetRoster(spb.GetRosterRequest(facility_id=f"f-{name}"))
         assert len(roster.entries[0].bookings) == 2
 
