@@ -15,7 +15,6 @@ from vsm.scheduling.v1 import events_pb2
 from vsm.scheduling.v1 import scheduling_service_pb2 as pb
 from vsm_platform.actor import Actor, ActorKind
 from vsm_platform.changes import ChangeLog, PendingEvent
-from vsm_platform.concurrency import gather_limited
 from vsm_platform.topics import SCHEDULING_EVENTS
 from vsm_rules.errors import Conflict, FailedPrecondition, InvalidArgument, PermissionDenied
 from vsm_rules.verdict import Verdict
@@ -270,21 +269,20 @@ class Bookings:
         its confirmed bookings, local times in `zone` (default: the facility's)."""
         facility, _ = await self._catalogue.facility(facility_id)
         tz = resolve_zone(zone or facility.zone, "zone")
-        shifts = sorted(await self._catalogue.shifts_of(facility_id),
-                        key=lambda sv: (sv[0].start, sv[0].id))  # fmt: skip
-        if window is not None:
-            shifts = [(s, v) for s, v in shifts if s.start < window[1] and window[0] < s.end]
-        return await gather_limited(self._roster_entry(s, v, tz) for s, v in shifts)
-
-    async def _roster_entry(self, shift: Shift, version: int, tz: tzinfo) -> pb.RosterEntry:
-        held = await self._ledger.bookings_of(shift.id, shift.positions)
-        bookings = [await self._booking(b) for b in held]
-        open_positions = 0 if shift.status == ShiftStatus.CANCELLED else (
-            shift.positions - len(held))  # fmt: skip
-        entry = pb.RosterEntry(shift=shift_to_proto(shift, version), bookings=bookings,
-                               open_positions=max(0, open_positions))  # fmt: skip
-        _local(entry, shift.start, shift.end, tz)
-        return entry
+        entries = []
+        for shift, version in sorted(await self._catalogue.shifts_of(facility_id),
+                                     key=lambda sv: (sv[0].start, sv[0].id)):  # fmt: skip
+            if window is not None and not (shift.start < window[1] and window[0] < shift.end):
+                continue
+            held = await self._ledger.bookings_of(shift.id, shift.positions)
+            bookings = [await self._booking(b) for b in held]
+            open_positions = 0 if shift.status == ShiftStatus.CANCELLED else (
+                shift.positions - len(held))  # fmt: skip
+            entry = pb.RosterEntry(shift=shift_to_proto(shift, version), bookings=bookings,
+                                   open_positions=max(0, open_positions))  # fmt: skip
+            _local(entry, shift.start, shift.end, tz)
+            entries.append(entry)
+        return entries
 
     def _clock_now(self) -> datetime:
         return self._ledger.now()

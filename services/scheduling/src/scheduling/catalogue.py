@@ -23,7 +23,6 @@ from vsm.scheduling.v1 import scheduling_service_pb2 as pb
 from vsm_platform.actor import Actor
 from vsm_platform.changes import ChangeLog, PendingEvent
 from vsm_platform.clock import Clock
-from vsm_platform.concurrency import gather_limited
 from vsm_platform.mongo import Collection, insert_unique, prefixed
 from vsm_platform.topics import SCHEDULING_EVENTS
 from vsm_rules.errors import Conflict, FailedPrecondition, InvalidArgument, NotFound
@@ -291,12 +290,12 @@ class Catalogue:
 
     async def shifts_of(self, facility_id: str) -> list[tuple[Shift, int]]:
         """The facility's shifts as they stand (those whose posting landed)."""
-        ids = [
-            row["shift"]
-            async for row in self._rows.find(prefixed(f"facility-shift:{facility_id}:"))
-        ]
-        latest = await gather_limited(latest_value(self._changes, f"shift:{i}") for i in ids)
-        return [(shift_of(doc), version) for version, doc in latest if doc is not None]
+        found = []
+        async for row in self._rows.find(prefixed(f"facility-shift:{facility_id}:")):
+            version, doc = await latest_value(self._changes, f"shift:{row['shift']}")
+            if doc is not None:
+                found.append((shift_of(doc), version))
+        return found
 
     async def update(
         self, actor: Actor, shift_id: str, draft: ShiftDraft, expected_version: int,
