@@ -209,7 +209,7 @@ async def test_two_hundred_accepts_across_two_processes_book_two_and_a_replay_ch
                 await stubs[n % 2].AcceptOffer(
                     mpb.AcceptOfferRequest(actor=actor, offer_id=offer.offer_id)
                 )
-                return offer.offer_id
+                return str(offer.offer_id)
             except grpc.aio.AioRpcError as error:
                 assert error.code() == grpc.StatusCode.FAILED_PRECONDITION, error.details()
                 return "refused"
