@@ -289,24 +289,24 @@ class Matcher:
 
     # ------------------------------------------------------------ clinicians' answers
 
-    async def _open_offer(self, actor: Actor, offer_id_: str) -> Kept:
+    async def _answerable(self, actor: Actor, offer_id_: str) -> Kept:
+        """The offer, if `actor` may answer it (its clinician, or a partner acting for them)."""
         kept = await self._store.get(offer_id_)
         if kept is None:
             raise NotFound(f"no offer {offer_id_!r}")
-        self._check_answerer(actor, kept)
-        if kept.outcome is not None:
-            raise FailedPrecondition(f"offer {offer_id_} was {kept.outcome.value} already")
-        if self._clock.now() >= kept.offer.expires_at:
-            await self._settle(kept, Outcome.EXPIRED, "not answered in time")
-            raise FailedPrecondition(f"offer {offer_id_} expired at {kept.offer.expires_at}")
-        return kept
-
-    @staticmethod
-    def _check_answerer(actor: Actor, kept: Kept) -> None:
         if not actor.speaks_for(kept.offer.clinician_id):
             raise PermissionDenied(
                 "only the clinician it was made to (or a partner acting for them) answers an offer"
             )
+        return kept
+
+    async def _check_open(self, kept: Kept) -> None:
+        """Refuses an answer to an offer already settled or past its expiry (settled now)."""
+        if kept.outcome is not None:
+            raise FailedPrecondition(f"offer {kept.offer.id} was {kept.outcome.value} already")
+        if self._clock.now() >= kept.offer.expires_at:
+            await self._settle(kept, Outcome.EXPIRED, "not answered in time")
+            raise FailedPrecondition(f"offer {kept.offer.id} expired at {kept.offer.expires_at}")
 
     async def accept(self, actor: Actor, offer_id_: str) -> Kept:
         """Books the clinician at the offer's rate (every rule re-checked by the ledger); the
@@ -321,11 +321,10 @@ class Matcher:
             self._accepting.discard(offer_id_)
 
     async def _accept(self, actor: Actor, offer_id_: str) -> Kept:
-        known = await self._store.get(offer_id_)
-        if known is not None and known.outcome == Outcome.ACCEPTED:
-            self._check_answerer(actor, known)
-            return known
-        kept = await self._open_offer(actor, offer_id_)
+        kept = await self._answerable(actor, offer_id_)
+        if kept.outcome == Outcome.ACCEPTED:
+            return kept
+        await self._check_open(kept)
         offer = kept.offer
         try:
             await self._booker.book(actor, offer.shift_id, offer.clinician_id,
@@ -340,7 +339,8 @@ class Matcher:
         return settled or kept
 
     async def decline(self, actor: Actor, offer_id_: str, reason: str) -> Kept:
-        kept = await self._open_offer(actor, offer_id_)
+        kept = await self._answerable(actor, offer_id_)
+        await self._check_open(kept)
         settled = await self._settle(kept, Outcome.DECLINED, reason.strip(), actor)
         if settled is None or settled.outcome != Outcome.DECLINED:
             state = settled.outcome.value if settled and settled.outcome else "settled"
