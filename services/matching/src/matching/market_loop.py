@@ -63,12 +63,17 @@ class MarketLoop:
         marked = set(professions)
         self._dirty |= marked
         cause = current_trace_context()
-        for profession in marked if cause else ():
-            causes = self._causes.setdefault(profession, [])
-            if len(causes) < MAX_CAUSES:
-                causes.append(cause)
+        for profession in marked:
+            self._remember(profession, [cause])
         if self._dirty:
             self._wake.set()
+
+    def _remember(self, profession: str, causes: Iterable[dict[str, str]]) -> None:
+        """Keeps the traces that caused a profession's coming re-match, the first MAX_CAUSES
+        (the re-match takes them, owned or not, so none stays behind)."""
+        kept = self._causes.setdefault(profession, [])
+        kept.extend(c for c in causes if c)
+        del kept[MAX_CAUSES:]
 
     def taken_over(self, professions: Iterable[str]) -> None:
         """Professions this instance now owns (or is asked to re-match): re-matched, and the
@@ -130,28 +135,30 @@ class MarketLoop:
             posted, self._posted = self._posted, {}
             for shift_id, profession in posted.items():
                 causes = self._causes.pop(shift_id, [])
-                if profession in self._dirty or not self._owns(profession):
-                    self._causes.setdefault(profession, []).extend(causes)
+                if profession in self._dirty:  # the re-match below places it
+                    self._remember(profession, causes)
+                    continue
+                if not self._owns(profession):
                     continue
                 try:
                     with _caused_by("place shift", causes, **{"vsm.shift_id": shift_id}):
                         placed = await self._matcher.place(shift_id, fresh=True)
                     if placed is None:
                         self._dirty.add(profession)
-                        self._causes.setdefault(profession, []).extend(causes)
+                        self._remember(profession, causes)
                     self.placed += 1
                 except Exception:
                     logger.exception("placing shift %s failed; re-matching %s", shift_id,
                                      profession)  # fmt: skip
                     self._dirty.add(profession)
+                    self._remember(profession, causes)
             due, self._dirty = self._dirty, set()
             for profession in sorted(due):
                 causes = self._causes.pop(profession, [])
                 if not self._owns(profession):
                     continue
                 try:
-                    cause = causes[:MAX_CAUSES]
-                    with _caused_by("rematch", cause, **{"vsm.profession": profession}):
+                    with _caused_by("rematch", causes, **{"vsm.profession": profession}):
                         await self._matcher.rematch(profession)
                     self.rematches += 1
                 except Exception:
