@@ -36,26 +36,27 @@ def interval_from_proto(message: common_pb2.Interval, field: str) -> tuple[datet
 MAX_ID_LENGTH = 256
 
 
-def long_id_field(message: Message, at: str = "") -> str | None:
+def long_id_field(message: Message) -> str | None:
     """The path of the first id (a string field `id` or `*_id`, at any depth) longer than
-    MAX_ID_LENGTH, e.g. "shifts[3].facility_id"; None when every id is within it."""
+    MAX_ID_LENGTH, e.g. "shifts[3].facility_id"; None when every id is within it. Run on every
+    request: the path is spelled out only for the id found."""
     for field, value in message.ListFields():
-        name = f"{at}{field.name}"
         if field.type == FieldDescriptor.TYPE_MESSAGE:
             if field.message_type is None or field.message_type.GetOptions().map_entry:
                 continue
             items = enumerate(value) if field.is_repeated else [(None, value)]
             for i, item in items:
-                found = long_id_field(item, f"{name}." if i is None else f"{name}[{i}].")
+                found = long_id_field(item)
                 if found is not None:
-                    return found
+                    where = field.name if i is None else f"{field.name}[{i}]"
+                    return f"{where}.{found}"
         elif (
             field.type == FieldDescriptor.TYPE_STRING
             and not field.is_repeated
             and (field.name == "id" or field.name.endswith("_id"))
             and len(value) > MAX_ID_LENGTH
         ):
-            return name
+            return field.name
     return None
 
 
