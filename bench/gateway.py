@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from gateway.testing import wait_for_gateway
 from vsm_infra.testing import ServiceProcesses, free_port
 from vsm_platform.settings import PlatformSettings
 
@@ -37,19 +38,6 @@ RESULTS = Path(__file__).parent / "results"
 PASSWORD = "bench password 2026"
 EVERY_DAY = [{"day": d, "start": "00:00", "end": "00:00"}
              for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")]  # fmt: skip
-
-
-async def _up(base: str, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    async with httpx.AsyncClient(base_url=base, timeout=2) as http:
-        while time.monotonic() < deadline:
-            try:
-                if (await http.get("/healthz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.2)
-    raise RuntimeError(f"the gateway does not answer at {base}")
 
 
 async def _token(http: httpx.AsyncClient, email: str) -> str:
@@ -163,7 +151,7 @@ async def bench(clients: int, seconds: float) -> dict[str, Any]:
         address = services.start("gateway", "gateway.main")
         await services.serving("licensing", "scheduling", "matching")
         base = f"http://{address}"
-        await _up(base)
+        await wait_for_gateway(base)
         facility, people = await _people(base, clients)
         timings: dict[str, list[float]] = defaultdict(list)
         failures: list[str] = []

@@ -11,7 +11,7 @@ import asyncio
 import json
 import sys
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -72,19 +72,23 @@ class Stack:
         return {**answer.json(), "email": email}
 
 
-async def _http_up(processes: ServiceProcesses, base_url: str, seconds: float = 60) -> None:
+async def wait_for_gateway(
+    base_url: str, seconds: float = 60, ended: Callable[[], bool] = lambda: False
+) -> None:
+    """Returns once the gateway answers GET /healthz; RuntimeError after `seconds`, or as soon
+    as `ended()` says its process is gone."""
     deadline = asyncio.get_running_loop().time() + seconds
     async with httpx.AsyncClient(base_url=base_url, timeout=2) as http:
         while asyncio.get_running_loop().time() < deadline:
-            if processes.running["gateway"].poll() is not None:
-                pytest.fail(f"the gateway process ended; see {processes.logs}/gateway.log")
+            if ended():
+                raise RuntimeError(f"the gateway process at {base_url} ended")
             try:
                 if (await http.get("/healthz")).status_code == 200:
                     return
             except httpx.TransportError:
                 pass
             await asyncio.sleep(0.2)
-    pytest.fail(f"the gateway does not answer at {base_url}")
+    raise RuntimeError(f"the gateway does not answer at {base_url}")
 
 
 @pytest_asyncio.fixture(scope="module")
@@ -117,7 +121,12 @@ async def stack(
         _, errors = await made.communicate()
         assert made.returncode == 0, errors.decode()
         await processes.serving("licensing", "scheduling", "matching")
-        await _http_up(processes, f"http://{address}")
+        try:
+            await wait_for_gateway(
+                f"http://{address}", ended=lambda: processes.running["gateway"].poll() is not None
+            )
+        except RuntimeError as error:
+            pytest.fail(f"{error}; see {processes.logs}/gateway.log")
         yield Stack(processes, f"http://{address}", operator_email, partner_addr, traces)
     finally:
         processes.stop_all()
