@@ -7,7 +7,8 @@ import asyncio
 
 import pytest
 from pymongo.errors import AutoReconnect
-from vsm_platform.runtime import background, keep_running
+from vsm_platform.retry import keep_running
+from vsm_platform.runtime import background
 
 
 async def test_a_failing_job_is_started_again_until_it_ends_well() -> None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from dataclasses import replace
 
 from opentelemetry import trace
@@ -29,6 +29,7 @@ from opentelemetry.trace import SpanKind
 from vsm_platform.changes import ChangeLog, ChangeRow, row_id, split_row_id
 from vsm_platform.kafka import Publisher
 from vsm_platform.mongo import Collection, insert_unique
+from vsm_platform.retry import keep_running
 from vsm_platform.telemetry import context_from, current_trace_context
 
 logger = logging.getLogger(__name__)
@@ -69,7 +70,10 @@ class Relay:
     async def run(self) -> None:
         """Recovers what a previous run left unpublished, then publishes rows as they come,
         everything waiting at once in one pipelined batch."""
-        await self._until_done(self.recover)
+        # the relay outlives a database or broker that is away (had it ended, the service would
+        # serve on and publish nothing more); a batch tried again may send some events twice,
+        # with their ids, but no row already marked
+        await keep_running("the relay's recovery", self.recover, self._retry_delay)
         self.ready.set()
         while True:
             if self._queue.empty():
@@ -77,20 +81,8 @@ class Relay:
             batch = [await self._queue.get()]
             while not self._queue.empty() and len(batch) < self._batch_rows:
                 batch.append(self._queue.get_nowait())
-            await self._until_done(functools.partial(self._publish_in_order, batch))
-
-    async def _until_done(self, step: Callable[[], Awaitable[object]]) -> None:
-        """Runs the step again after a pause for as long as it fails: the relay outlives a
-        database or broker that is away (had it ended, the service would have served on and
-        published nothing more). A batch tried again may send some events twice, with their
-        ids; rows already marked are not sent again."""
-        while True:
-            try:
-                await step()
-                return
-            except Exception:
-                logger.warning("the relay could not publish; trying again", exc_info=True)
-                await asyncio.sleep(self._retry_delay)
+            publish = functools.partial(self._publish_in_order, batch)
+            await keep_running("the relay", publish, self._retry_delay)
 
     async def recover(self) -> int:
         """Publishes every row that has no marker yet; returns how many it published."""

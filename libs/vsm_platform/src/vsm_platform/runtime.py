@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
@@ -18,10 +17,9 @@ from vsm_platform.kafka import KafkaPublisher
 from vsm_platform.logs import configure_logging
 from vsm_platform.mongo import connect
 from vsm_platform.relay import Relay
+from vsm_platform.retry import keep_running
 from vsm_platform.settings import PlatformSettings
 from vsm_platform.telemetry import configure_telemetry
-
-logger = logging.getLogger(__name__)
 
 
 def run_service(
@@ -65,20 +63,6 @@ async def storage(
             await relay_task
         await publisher.stop()
         await client.close()
-
-
-async def keep_running(name: str, job: Callable[[], Awaitable[object]], pause: float = 1.0) -> None:
-    """Runs a background job for the life of the process: when it ends with an error (the
-    database or the broker away longer than it waits, a bug) it is logged and started again
-    after a pause. A sweeper or consumer that ended would leave the process serving requests
-    while doing none of its background work."""
-    while True:
-        try:
-            await job()
-            return
-        except Exception:
-            logger.exception("%s stopped with an error; starting it again in %.0f s", name, pause)
-            await asyncio.sleep(pause)
 
 
 def background(jobs: dict[str, Callable[[], Awaitable[object]]]) -> list[asyncio.Task[None]]:
